@@ -1,0 +1,43 @@
+/**
+ * The one database interface every part of Oblivion's server side uses: the migration runner,
+ * the tests, the benchmark and (next) the local gateway. Two implementations: the embedded
+ * PGlite default and a PostgreSQL server reached through a `pg` pool.
+ */
+export interface QueryResult<R> {
+  rows: R[]
+  rowCount: number
+}
+
+export interface Queryable {
+  /** One statement; parameters are always bound, never spliced into the text. */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>
+  /** A script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres'
+  /** Where the data lives, safe to print (no password). */
+  readonly location: string
+  /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+/** The fields of a PostgreSQL error a caller can act on, whichever driver raised it. */
+export interface DatabaseErrorFields {
+  code?: string
+  message: string
+  detail?: string
+  hint?: string
+}
+
+export function databaseErrorFields(error: unknown): DatabaseErrorFields {
+  const e = error as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown }
+  return {
+    code: typeof e?.code === 'string' ? e.code : undefined,
+    message: typeof e?.message === 'string' ? e.message : String(error),
+    detail: typeof e?.detail === 'string' ? e.detail : undefined,
+    hint: typeof e?.hint === 'string' ? e.hint : undefined,
+  }
+}

@@ -1,0 +1,74 @@
+import pg from 'pg'
+import type { Database, Queryable, QueryResult } from './database.ts'
+
+export interface PostgresOptions {
+  /** Pool size; the claim benchmark opens one connection per concurrent worker. */
+  max?: number
+  applicationName?: string
+}
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
+      const res = await client.query(sql, params)
+      return { rows: res.rows as R[], rowCount: res.rowCount ?? res.rows.length }
+    },
+    async exec(sql: string) {
+      // Without parameters pg uses the simple protocol, which accepts several statements.
+      await client.query(sql)
+    },
+  }
+}
+
+/** Prints a connection string without its password. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return '<unparseable DATABASE_URL>'
+  }
+}
+
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database & { pool: pg.Pool }> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'oblivion',
+  })
+  // An idle client that loses its server (restart, failover) emits 'error'; without a listener
+  // Node would crash the process. The pool drops that client and opens a new one on demand.
+  pool.on('error', () => {})
+  try {
+    await pool.query('select 1')
+  } catch (error) {
+    await pool.end()
+    throw new Error(
+      `Cannot connect to PostgreSQL at ${redactUrl(url)}: ${(error as Error).message}. ` +
+        'Check DATABASE_URL, or unset it to use the embedded PGlite database.',
+      { cause: error },
+    )
+  }
+  return {
+    kind: 'postgres',
+    location: redactUrl(url),
+    pool,
+    ...wrap(pool),
+    async transaction(fn) {
+      const client = await pool.connect()
+      try {
+        await client.query('begin')
+        const result = await fn(wrap(client))
+        await client.query('commit')
+        return result
+      } catch (error) {
+        await client.query('rollback').catch(() => {})
+        throw error
+      } finally {
+        client.release()
+      }
+    },
+    close: () => pool.end(),
+  }
+}
