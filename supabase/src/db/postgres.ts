@@ -31,11 +31,22 @@ export function redactUrl(url: string): string {
   }
 }
 
+// PostgREST answers bigint columns (ids, counts) as JSON numbers and PGlite parses them as
+// numbers; do the same here so both backends return identical rows. Ids and counters stay far
+// below 2^53.
+const INT8_OID = 20
+const parseInt8 = (value: string) => Number(value)
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+}
+
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Database & { pool: pg.Pool }> {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'oblivion',
+    types: typeParsers,
   })
   // An idle client that loses its server (restart, failover) emits 'error'; without a listener
   // Node would crash the process. The pool drops that client and opens a new one on demand.
