@@ -169,7 +169,9 @@ begin
   ), reaped as (
     update public.tasks t
     set status = case when t.attempts >= t.max_attempts then 'failed'::public.task_status else 'queued' end,
-        run_after = clock_timestamp(),
+        -- now() (transaction start), not clock_timestamp(): the claim that reaped lazily
+        -- filters on run_after <= now() and must be able to take the task in the same call.
+        run_after = now(),
         last_error = format('lease expired at %s while held by worker %s (attempt %s of %s)',
                             t.lease_expires_at, t.leased_by, t.attempts, t.max_attempts),
         lease_expires_at = null,
