@@ -105,7 +105,9 @@ create table public.tasks (
   created_at timestamptz not null default now(),
   finished_at timestamptz,
   unique (job_id, round, shard_index),
-  check (status <> 'leased' or (leased_by is not null and lease_expires_at is not null))
+  -- Not "leased_by is not null": deleting a worker (or its owner) sets leased_by to null, and
+  -- its leases then expire and are requeued like those of any dead worker.
+  check (status <> 'leased' or lease_expires_at is not null)
 );
 comment on table public.tasks is 'One shard of one round of a job: the unit a worker claims, trains and completes.';
 comment on column public.tasks.status is 'queued → leased → completed; a failed or expired lease goes back to queued until max_attempts, then failed.';

@@ -152,6 +152,20 @@ describe.each(BACKENDS)('leases on %s', (backend) => {
     expect((await creator.rpc<JobRow>('cancel_job', { p_job_id: created.id }))[0]!.status).toBe('cancelled')
   })
 
+  it('deleting a worker that holds a lease (or its owner\'s account) hands the task back after the lease', async () => {
+    await singleTaskJob()
+    const leaving = await signUp(db)
+    const leavingId = await registerWorker(leaving, 'leaving')
+    const [claim] = await leaving.rpc<Claim>('claim_task', { p_worker_id: leavingId, p_lease_seconds: 1 })
+    // As the auth server does when an account is deleted (a privileged role, not the API).
+    await db.query('delete from auth.users where id = $1::uuid', [leaving.userId])
+    expect(await task(claim!.task_id)).toMatchObject({ status: 'leased', leased_by: null })
+    await sleep(1200)
+    const heir = await signUp(db)
+    const heirId = await registerWorker(heir, 'heir')
+    expect(await heir.rpc<Claim>('claim_task', { p_worker_id: heirId })).toMatchObject([{ task_id: claim!.task_id, attempt: 2 }])
+  })
+
   it('only the coordinator may run the reaper', async () => {
     const user = await signUp(db)
     await expect(user.rpc('reap_expired_leases')).rejects.toMatchObject({ code: '42501' })
