@@ -1,5 +1,4 @@
-export type { Database, Queryable, QueryResult, DatabaseErrorFields } from './db/database.ts'
-export { databaseErrorFields } from './db/database.ts'
+export type { Database, Queryable, QueryResult } from './db/database.ts'
 export { openPglite, dumpPglite } from './db/pglite.ts'
 export { openPostgres, redactUrl } from './db/postgres.ts'
 export { withRequestContext, userIdentity, anonIdentity, serviceIdentity } from './db/request-context.ts'

@@ -23,21 +23,3 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
   close(): Promise<void>
 }
-
-/** The fields of a PostgreSQL error a caller can act on, whichever driver raised it. */
-export interface DatabaseErrorFields {
-  code?: string
-  message: string
-  detail?: string
-  hint?: string
-}
-
-export function databaseErrorFields(error: unknown): DatabaseErrorFields {
-  const e = error as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown }
-  return {
-    code: typeof e?.code === 'string' ? e.code : undefined,
-    message: typeof e?.message === 'string' ? e.message : String(error),
-    detail: typeof e?.detail === 'string' ? e.detail : undefined,
-    hint: typeof e?.hint === 'string' ? e.hint : undefined,
-  }
-}

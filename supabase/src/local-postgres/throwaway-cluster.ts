@@ -17,7 +17,7 @@ export interface PostgresServer {
 }
 
 /** The newest Debian PostgreSQL server binaries (`/usr/lib/postgresql/<major>/bin`). */
-export function findPostgresBinaries(): string {
+function findPostgresBinaries(): string {
   const root = '/usr/lib/postgresql'
   const majors = existsSync(root)
     ? readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
