@@ -63,11 +63,16 @@ begin
 end
 $$;
 
--- The error for a task the caller does not hold, saying why, so the worker knows to drop it.
-create function internal.raise_not_held(p_task public.tasks, p_worker_id uuid) returns void
+-- The error for a task the caller does not hold (or that does not exist), saying why, so the
+-- worker knows to drop it. p_task is null when no task has the id.
+create function internal.raise_not_held(p_task_id bigint, p_task public.tasks, p_worker_id uuid) returns void
 language plpgsql immutable set search_path = ''
 as $$
 begin
+  if p_task.id is null then
+    raise exception 'Task % does not exist', p_task_id
+      using errcode = 'OB030', hint = 'Use the task id that claim_task returned.';
+  end if;
   raise exception 'Worker % does not hold task %: %', p_worker_id, p_task.id,
     case
       when p_task.status = 'leased' and p_task.leased_by is distinct from p_worker_id then 'another worker holds its lease'
@@ -334,14 +339,10 @@ begin
   -- Not completed: a retried completion (the first result stands), or say why not.
   perform internal.assert_my_worker(p_worker_id);
   select * into v_task from public.tasks t where t.id = p_task_id;
-  if not found then
-    raise exception 'Task % does not exist', p_task_id
-      using errcode = 'OB030', hint = 'Use the task id that claim_task returned.';
-  end if;
   if v_task.status = 'completed' and v_task.leased_by = p_worker_id then
     return v_task;
   end if;
-  perform internal.raise_not_held(v_task, p_worker_id);
+  perform internal.raise_not_held(p_task_id, v_task, p_worker_id);
   return null; -- not reached: raise_not_held always raises
 end
 $$;
@@ -362,15 +363,11 @@ begin
       using errcode = 'OB002', detail = 'p_reason', hint = 'Say what went wrong, e.g. "out of memory while training"; it is shown to the job owner.';
   end if;
   select * into v_task from public.tasks t where t.id = p_task_id for update;
-  if not found then
-    raise exception 'Task % does not exist', p_task_id
-      using errcode = 'OB030', hint = 'Use the task id that claim_task returned.';
-  end if;
   if v_task.leased_by = p_worker_id and v_task.status in ('queued', 'failed') then
     return v_task; -- a retried failure (or a lease that already expired): nothing more to do
   end if;
-  if v_task.status <> 'leased' or v_task.leased_by <> p_worker_id then
-    perform internal.raise_not_held(v_task, p_worker_id);
+  if v_task.status is distinct from 'leased' or v_task.leased_by is distinct from p_worker_id then
+    perform internal.raise_not_held(p_task_id, v_task, p_worker_id);
   end if;
   v_final := not coalesce(p_retryable, true) or v_task.attempts >= v_task.max_attempts;
   update public.tasks t
@@ -395,7 +392,7 @@ comment on function public.fail_task(bigint, uuid, text, boolean) is
   'The lease holder gives a task back with a reason: requeued with backoff, or failed for good past max_attempts (or when not retryable); the job counts permanent failures.';
 
 revoke all on function internal.track_worker_leases(), internal.assert_my_worker(uuid),
-  internal.assert_lease_seconds(integer), internal.raise_not_held(public.tasks, uuid),
+  internal.assert_lease_seconds(integer), internal.raise_not_held(bigint, public.tasks, uuid),
   internal.retry_delay(integer) from public;
 revoke all on function public.register_worker(text, public.worker_kind, jsonb, integer),
   public.heartbeat(uuid, integer), public.reap_expired_leases(), public.claim_task(uuid, integer),

@@ -128,6 +128,10 @@ describe.each(BACKENDS)('bad input on %s', (backend) => {
       () => alice.rpc('complete_task', { p_task_id: 987654321, p_worker_id: alicesWorker, p_result: validResult() }),
       { code: 'OB030', message: /does not exist/ },
     )
+    await expectRefused(
+      () => alice.rpc('fail_task', { p_task_id: 987654321, p_worker_id: alicesWorker, p_reason: 'gone' }),
+      { code: 'OB030', message: /does not exist/ },
+    )
   })
 
   it('refuses malformed results, reasons and lease lengths from the lease holder', async () => {
