@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { Database } from '../db/database.ts'
-import { BOOTSTRAP_FILE, readMigrationFiles, type MigrationFile } from './migration-files.ts'
+import { PLATFORM_FILES, readMigrationFiles, type MigrationFile } from './migration-files.ts'
 
 export interface MigrateResult {
   applied: string[]
@@ -9,10 +9,11 @@ export interface MigrateResult {
 
 /**
  * Creates, only where missing, what hosted Supabase already has (roles, `auth`, `storage`, the
- * `supabase_realtime` publication). Idempotent; never run against hosted Supabase.
+ * `supabase_realtime` publication) and the tables of the gateway's local Auth, Storage and
+ * Realtime. Idempotent; never run against hosted Supabase.
  */
 export async function applyPlatformBootstrap(db: Database): Promise<void> {
-  await db.exec(await readFile(BOOTSTRAP_FILE, 'utf8'))
+  for (const file of PLATFORM_FILES) await db.exec(await readFile(file, 'utf8'))
 }
 
 // Same table the Supabase CLI keeps, so `supabase db push` and this runner agree on what ran.

@@ -4,7 +4,13 @@ import path from 'node:path'
 
 export const SUPABASE_DIR = fileURLToPath(new URL('../../', import.meta.url))
 export const MIGRATIONS_DIR = path.join(SUPABASE_DIR, 'migrations')
-export const BOOTSTRAP_FILE = path.join(SUPABASE_DIR, 'platform', 'bootstrap.sql')
+/**
+ * The local stand-in for what hosted Supabase already has, applied in this order before the
+ * migrations: roles and schemas, then the state of our local Auth, Storage and Realtime services.
+ */
+export const PLATFORM_FILES = ['bootstrap.sql', 'auth.sql', 'storage.sql', 'realtime.sql'].map((name) =>
+  path.join(SUPABASE_DIR, 'platform', name),
+)
 export const SEED_FILE = path.join(SUPABASE_DIR, 'seed.sql')
 
 export interface MigrationFile {

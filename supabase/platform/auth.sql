@@ -1,0 +1,3 @@
+-- Local auth service state for the gateway (supabase/src/gateway/auth). Hosted Supabase has its own;
+-- this file is applied only locally, after bootstrap.sql, and is idempotent.
+select 1;

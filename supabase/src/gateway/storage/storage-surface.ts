@@ -1,0 +1,10 @@
+import type { GatewayContext, Surface } from '../gateway.ts'
+import { sendJson } from '../http.ts'
+
+export function createStorageSurface(_context: GatewayContext): Surface {
+  return {
+    async handle(_req, res) {
+      sendJson(res, 501, { message: 'storage: not implemented yet' })
+    },
+  }
+}

@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { signJwt, verifyJwt, JwtError } from '../../src/gateway/jwt.ts'
+import { startTestGateway, type TestGateway } from './support/test-gateway.ts'
+
+describe('JWT (HS256)', () => {
+  const secret = 'a-test-secret-of-enough-length-0123456789'
+  it('round-trips claims and rejects a tampered signature, another secret and an expired token', () => {
+    const now = Math.floor(Date.now() / 1000)
+    const token = signJwt({ sub: 'u1', role: 'authenticated', exp: now + 60 }, secret)
+    expect(verifyJwt(token, secret)).toMatchObject({ sub: 'u1', role: 'authenticated' })
+    const [h, p, s] = token.split('.')
+    const forged = `${h}.${Buffer.from(JSON.stringify({ sub: 'u2', role: 'service_role', exp: now + 60 })).toString('base64url')}.${s}`
+    expect(() => verifyJwt(forged, secret)).toThrow(JwtError)
+    expect(() => verifyJwt(token, `${secret}x`)).toThrow(/signature/)
+    expect(() => verifyJwt(signJwt({ exp: now - 1 }, secret), secret)).toThrow(/expired/)
+    expect(() => verifyJwt(`${p}.${h}`, secret)).toThrow(/three/)
+  })
+})
+
+describe('gateway', () => {
+  let gw: TestGateway
+  beforeAll(async () => {
+    gw = await startTestGateway('pglite')
+  })
+  afterAll(() => gw?.close())
+
+  it('answers health, 404 for unknown paths and CORS preflight', async () => {
+    expect(await (await fetch(`${gw.url}/health`)).json()).toMatchObject({ status: 'ok' })
+    const missing = await fetch(`${gw.url}/nope`)
+    expect(missing.status).toBe(404)
+    expect((await missing.json()).message).toMatch(/rest\/v1/)
+    const preflight = await fetch(`${gw.url}/rest/v1/jobs`, { method: 'OPTIONS', headers: { Origin: 'http://localhost:3000' } })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/apikey/)
+  })
+})
