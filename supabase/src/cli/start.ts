@@ -2,22 +2,36 @@ import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { openDefaultDatabase, REPO_ROOT } from '../db/open-default.ts'
-import { prepareDatabase } from '../migrate/prepare.ts'
+import { loadOrCreateKeys } from '../gateway/config.ts'
+import { startGateway } from '../gateway/gateway.ts'
+import { prepareDatabase, type DatabaseStatus } from '../migrate/prepare.ts'
 
 const HELP = `Usage: npm start [-- options]
 
-Brings up Oblivion's database and applies the migrations:
-the embedded PGlite database (no install; files under .oblivion/pglite) by default,
-or any PostgreSQL server given by DATABASE_URL / --database-url.
+Brings up the local Oblivion network: the database with every migration applied, and the
+Supabase-compatible gateway (REST, Auth, Realtime, Storage) that supabase-js talks to.
+The database is the embedded PGlite (no install; files under .oblivion/pglite) by default,
+or any PostgreSQL server given by DATABASE_URL / --database-url. Runs until Ctrl-C.
 
 Options:
   --database-url URL   PostgreSQL server to use instead of the embedded database
-  --data-dir DIR       folder of the embedded database (default: .oblivion/pglite, or OBLIVION_DATA_DIR)
-  --reset              delete the embedded database first (asks nothing: the data is gone)
-  --json               print the status as one JSON object
+  --home DIR           folder for local state: pglite/, storage/, gateway.json with the keys
+                       (default: .oblivion, or OBLIVION_HOME)
+  --data-dir DIR       folder of the embedded database (default: <home>/pglite, or OBLIVION_DATA_DIR)
+  --port N             gateway port (default: 54321, as the Supabase CLI; 0 = any free port)
+  --host HOST          gateway address (default: 127.0.0.1)
+  --prepare-only       apply the migrations and exit, without starting the gateway
+  --reset              delete the embedded database and stored objects first (asks nothing)
+  --json               print the status as one JSON object (one line) once ready
   -h, --help           show this help
 
-Exit codes: 0 ready, 1 the database could not be prepared, 2 bad options.`
+Environment: OBLIVION_SIWE_DOMAINS=host1,host2  hosts a Sign-In with Ethereum message may name
+besides localhost (your site's host in a deployment).
+
+The anon key printed is public (pages and workers use it). The service_role key bypasses
+row-level security: it stays in <home>/gateway.json (mode 0600) and is never printed.
+
+Exit codes: 0 stopped cleanly (or ready, with --prepare-only), 1 could not start, 2 bad options.`
 
 function parseOptions() {
   try {
@@ -25,7 +39,11 @@ function parseOptions() {
       strict: true,
       options: {
         'database-url': { type: 'string' },
+        home: { type: 'string' },
         'data-dir': { type: 'string' },
+        port: { type: 'string', default: '54321' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'prepare-only': { type: 'boolean', default: false },
         reset: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -37,43 +55,103 @@ function parseOptions() {
   }
 }
 
+function usageError(message: string): never {
+  console.error(`${message}\n\nSee npm start -- --help.`)
+  process.exit(2)
+}
+
+/** A path as the user would type it: relative inside the current folder, absolute outside. */
+function shown(p: string): string {
+  const relative = path.relative(process.cwd(), p)
+  return relative && !relative.startsWith('..') ? relative : p
+}
+
+function describeDatabase(status: DatabaseStatus, dataDir: string) {
+  return [
+    `  database    ${status.kind === 'pglite' ? `embedded PGlite, files in ${shown(dataDir)}` : status.location}`,
+    `  server      ${status.serverVersion}`,
+    `  platform    ${status.bootstrapped ? 'local bootstrap applied (roles, auth, storage, realtime)' : 'hosted Supabase detected: bootstrap skipped'}`,
+    `  migrations  ${status.migrations.applied.length} applied now, ${status.migrations.alreadyApplied.length} already applied`,
+    `  network     ${status.stats.workers.registered} workers, ${status.stats.jobs.total} jobs, ${status.stats.tasks.queued} tasks queued`,
+  ]
+}
+
 async function main() {
   const options = parseOptions()
   if (options.help) {
     console.log(HELP)
     return
   }
+  const port = Number(options.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) usageError(`--port must be a port number (got ${options.port})`)
   const databaseUrl = options['database-url'] ?? process.env.DATABASE_URL
-  if (options.reset && databaseUrl) {
-    console.error('--reset only deletes the embedded database; drop a server database with your own tools.')
-    process.exit(2)
+  const home = path.resolve(options.home ?? process.env.OBLIVION_HOME ?? path.join(REPO_ROOT, '.oblivion'))
+  const dataDir = path.resolve(options['data-dir'] ?? process.env.OBLIVION_DATA_DIR ?? path.join(home, 'pglite'))
+  const storageDir = path.join(home, 'storage')
+  if (options.reset) {
+    if (databaseUrl) usageError('--reset only deletes the embedded database; drop a server database with your own tools.')
+    await rm(dataDir, { recursive: true, force: true })
+    await rm(storageDir, { recursive: true, force: true })
   }
-  const dataDir = path.resolve(options['data-dir'] ?? process.env.OBLIVION_DATA_DIR ?? path.join(REPO_ROOT, '.oblivion', 'pglite'))
-  if (options.reset) await rm(dataDir, { recursive: true, force: true })
 
-  const db = await openDefaultDatabase({ databaseUrl, dataDir })
+  // Server mode: the gateway runs each request on a pooled connection; 20 keeps 32 busy workers
+  // queued briefly rather than opening a connection each (PostgreSQL's default max is 100).
+  const db = await openDefaultDatabase({ databaseUrl, dataDir, poolSize: 20 })
+  let status: DatabaseStatus
   try {
-    const status = await prepareDatabase(db)
-    if (options.json) {
-      console.log(JSON.stringify(status))
-      return
-    }
-    console.log(
-      [
-        'Oblivion database ready',
-        `  database    ${status.kind === 'pglite' ? `embedded PGlite, files in ${path.relative(process.cwd(), dataDir) || '.'}` : status.location}`,
-        `  server      ${status.serverVersion}`,
-        `  platform    ${status.bootstrapped ? 'local bootstrap applied (roles, auth, storage, realtime publication)' : 'hosted Supabase detected: bootstrap skipped'}`,
-        `  migrations  ${status.migrations.applied.length} applied now, ${status.migrations.alreadyApplied.length} already applied`,
-        `  network     ${status.stats.workers.registered} workers, ${status.stats.jobs.total} jobs, ${status.stats.tasks.queued} tasks queued`,
-      ].join('\n'),
-    )
-  } finally {
+    status = await prepareDatabase(db)
+  } catch (error) {
     await db.close()
+    throw error
   }
+  if (options['prepare-only']) {
+    await db.close()
+    if (options.json) console.log(JSON.stringify(status))
+    else console.log(['Oblivion database ready', ...describeDatabase(status, dataDir)].join('\n'))
+    return
+  }
+
+  const { keys, file: keysFile } = await loadOrCreateKeys(home)
+  const siweDomains = (process.env.OBLIVION_SIWE_DOMAINS ?? '').split(',').map((d) => d.trim()).filter(Boolean)
+  const gateway = await startGateway({ db, keys, storageDir, port, host: options.host, siweDomains }).catch(async (error) => {
+    await db.close()
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${port} on ${options.host} is in use (another npm start?). Stop it, or pass --port 0 for any free port.`)
+    }
+    throw error
+  })
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    if (!options.json) console.log(`\n${signal}: stopping the gateway and closing the database…`)
+    await gateway.close()
+    await db.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+
+  if (options.json) {
+    console.log(JSON.stringify({ ...status, url: gateway.url, anonKey: keys.anonKey, keysFile, storageDir }))
+    return
+  }
+  console.log(
+    [
+      'Oblivion local network ready',
+      `  API URL     ${gateway.url}`,
+      `  anon key    ${keys.anonKey}`,
+      `  service key in ${shown(keysFile)} (private: it bypasses row-level security)`,
+      `  storage     ${shown(storageDir)}`,
+      ...describeDatabase(status, dataDir),
+      '',
+      'supabase-js: createClient(API URL, anon key). Press Ctrl-C to stop.',
+    ].join('\n'),
+  )
 }
 
 main().catch((error: Error) => {
-  console.error(`Could not prepare the database: ${error.message}`)
+  console.error(`Could not start the local network: ${error.message}`)
   process.exit(1)
 })

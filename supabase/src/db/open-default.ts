@@ -9,6 +9,8 @@ export interface DefaultDatabaseOptions {
   databaseUrl?: string
   /** Embedded mode folder. Default: OBLIVION_DATA_DIR or `<repo>/.oblivion/pglite`. */
   dataDir?: string
+  /** Server mode: connections in the pool (default 10). */
+  poolSize?: number
 }
 
 /** The repository root (two levels above this package's src/db). */
@@ -20,7 +22,7 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..')
  */
 export async function openDefaultDatabase(options: DefaultDatabaseOptions = {}): Promise<Database> {
   const url = options.databaseUrl ?? process.env.DATABASE_URL
-  if (url) return openPostgres(url)
+  if (url) return openPostgres(url, { max: options.poolSize })
   const dataDir = options.dataDir ?? process.env.OBLIVION_DATA_DIR ?? path.join(REPO_ROOT, '.oblivion', 'pglite')
   await mkdir(dataDir, { recursive: true })
   return openPglite({ dataDir })

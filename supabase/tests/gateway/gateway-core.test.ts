@@ -28,7 +28,7 @@ describe('gateway', () => {
     expect(await (await fetch(`${gw.url}/health`)).json()).toMatchObject({ status: 'ok' })
     const missing = await fetch(`${gw.url}/nope`)
     expect(missing.status).toBe(404)
-    expect((await missing.json()).message).toMatch(/rest\/v1/)
+    expect(((await missing.json()) as { message: string }).message).toMatch(/rest\/v1/)
     const preflight = await fetch(`${gw.url}/rest/v1/jobs`, { method: 'OPTIONS', headers: { Origin: 'http://localhost:3000' } })
     expect(preflight.status).toBe(204)
     expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
