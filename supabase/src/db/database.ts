@@ -21,5 +21,12 @@ export interface Database extends Queryable {
   readonly location: string
   /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * LISTENs on `channel`; `onNotify` gets each payload in commit order. A NOTIFY is only ever a
+   * latency hint: notifications sent while the listening connection was down are lost, so after
+   * it comes back `onReconnect` runs for the caller to catch up from the tables. Resolves to a
+   * function that stops listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }

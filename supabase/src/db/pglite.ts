@@ -32,6 +32,9 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database 
     pglite,
     ...wrap(pglite),
     transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    // In-process: the session never drops, so there is nothing to reconnect (onReconnect unused).
+    // PGlite sends LISTEN as written: quote the name so `realtime:changes` stays one identifier.
+    listen: (channel, onNotify) => pglite.listen(`"${channel.replaceAll('"', '""')}"`, onNotify),
     close: () => pglite.close(),
   }
 }

@@ -1,5 +1,6 @@
 import pg from 'pg'
 import type { Database, Queryable, QueryResult } from './database.ts'
+import { listenOnDedicatedClient } from './postgres-listener.ts'
 
 export interface PostgresOptions {
   /** Pool size; the claim benchmark opens one connection per concurrent worker. */
@@ -80,6 +81,8 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
         client.release()
       }
     },
+    listen: (channel, onNotify, onReconnect) =>
+      listenOnDedicatedClient(url, channel, onNotify, onReconnect, `${options.applicationName ?? 'oblivion'}-listen`),
     close: () => pool.end(),
   }
 }
