@@ -197,7 +197,7 @@ begin
              from jsonb_populate_recordset(null::%2$I.%1$I, $1) with ordinality %1$I
             where %3$s',
           g->>'table', g->>'schema', predicate)
-          using (select jsonb_agg(coalesce(x->'record', x->'old_record')) from jsonb_array_elements(images) x),
+          using (select jsonb_agg(coalesce(nullif(x->'record', 'null'::jsonb), x->'old_record')) from jsonb_array_elements(images) x),
                 images, (g->>'identity')::integer;
       end if;
     exception when others then

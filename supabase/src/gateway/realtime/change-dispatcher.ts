@@ -64,11 +64,9 @@ export class ChangeDispatcher {
         if (bindings.length > 0) candidates.push({ member, change: c, bindings })
       }
     }
-    console.log('DISPATCH', JSON.stringify(changes.map(c=>[c.txid,c.type,c.table])), members.length, candidates.length)
     if (candidates.length === 0) return
 
     const visible = await this.visibility(changes, candidates)
-    console.log('VISIBLE', [...visible].map(v=>v.slice(-3)))
     const tables = new Map<string, TableInfo | undefined>()
     for (const change of changes) {
       const key = `${change.schema}.${change.table}`

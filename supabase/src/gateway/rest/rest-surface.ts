@@ -242,11 +242,21 @@ export function createRestSurface(context: GatewayContext): Surface {
     throw methodNotAllowed(method, 'a table: use GET, HEAD, POST, PATCH or DELETE')
   }
 
+  let stopListening: (() => Promise<void>) | undefined
   return {
     async start() {
       // Warm the cache so the first request does not pay for it; a database that is not ready
       // yet is read again on the first request.
       await cache.current().catch(() => undefined)
+      // PostgREST's `NOTIFY pgrst, 'reload schema'` (an empty payload reloads too). Names the
+      // cache does not know reload it anyway; this covers changed ones (a function's new signature).
+      const onNotify = (payload: string) => {
+        if (payload === '' || payload === 'reload schema') cache.markStale()
+      }
+      stopListening = await db.listen('pgrst', onNotify, () => cache.markStale()).catch(() => undefined)
+    },
+    async close() {
+      await stopListening?.().catch(() => undefined)
     },
     async handle(req, res, path, url) {
       const head = req.method === 'HEAD'

@@ -153,7 +153,15 @@ export async function deleteBucket(ctx: StorageContext, req: IncomingMessage, re
   const deleted = await asCaller(
     ctx,
     caller,
-    async (tx) => (await tx.query(`delete from storage.buckets b where b.id = $1::text returning b.id`, [id])).rowCount,
+    async (tx) => {
+      try {
+        return (await tx.query(`delete from storage.buckets b where b.id = $1::text`, [id])).rowCount
+      } catch (error) {
+        // An object uploaded since the count above.
+        if ((error as { code?: string }).code === '23503') throw storageErrors.bucketNotEmpty()
+        throw error
+      }
+    },
     { method: 'DELETE', path },
   )
   if (deleted === 0) throw storageErrors.noSuchBucket()

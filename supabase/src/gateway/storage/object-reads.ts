@@ -152,7 +152,7 @@ export async function downloadSignedObject(
     if (error instanceof JwtError) throw storageErrors.invalidSignedToken(error.reason === 'expired' ? 'jwt expired' : error.message)
     throw error
   }
-  if (claims.url !== `${bucket}/${key}`) throw storageErrors.invalidSignature()
+  if (claims.purpose !== undefined || claims.url !== `${bucket}/${key}`) throw storageErrors.invalidSignature()
   await serveObject(ctx, req, res, url, () => findAsGateway(ctx, bucket, key))
 }
 

@@ -3,6 +3,7 @@ import { copyFile, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Queryable } from '../../db/database.ts'
 import { header, sendJson } from '../http.ts'
+import { JwtError, signJwt, verifyJwt } from '../jwt.ts'
 import type { CallerIdentity } from '../identity.ts'
 import { assertMimeAllowed } from './bucket-rules.ts'
 import { assertBucketName, assertObjectKey, bucketAndKey } from './object-names.ts'
@@ -34,6 +35,9 @@ interface ObjectRow {
   userMetadata: Record<string, unknown> | null
 }
 
+// Advisory lock class for "one writer per object name" (two-key form, away from bigint locks).
+const NAME_LOCK_CLASS = 20261122
+
 const COLUMNS = `id, bucket_id, name, owner, owner_id, version, metadata, user_metadata`
 const VALUES = `$8::uuid, $1::text, $2::text, $3::uuid, $4::text, $5::text, $6::jsonb, $7::jsonb`
 
@@ -47,6 +51,10 @@ async function writeObjectRow(tx: Queryable, mode: WriteMode, row: ObjectRow): P
   const { owner, ownerId } = ownerOf(row.caller)
   let existing: { id: string; version: string | null } | undefined
   if (mode !== 'create') {
+    // Writers of one name take turns: without this, two upserts of a name that does not exist
+    // yet both find no row to lock, and the second silently replaces the first one's bytes
+    // without learning their version (measured: 6 concurrent upserts left 2 orphaned files).
+    await tx.query(`select pg_advisory_xact_lock(${NAME_LOCK_CLASS}, hashtext($1::text || '/' || $2::text))`, [row.bucket, row.key])
     const { rows } = await tx.query<{ id: string; version: string | null }>(
       `select o.id, o.version from storage.objects o where o.bucket_id = $1::text and o.name = $2::text for update`,
       [row.bucket, row.key],
@@ -114,10 +122,25 @@ export async function uploadObject(
 ): Promise<void> {
   const caller = storageCaller(req, ctx.gateway.keys)
   const { bucket, key } = bucketAndKey(segments)
+  const mode: WriteMode = method === 'PUT' ? 'update' : header(req, 'x-upsert') === 'true' ? 'upsert' : 'create'
+  await receiveAndCommit(ctx, req, res, { caller, bucket, key, mode, method, path })
+}
+
+/**
+ * The upload itself: cheap refusals first (bucket, declared size, type), then the caller's
+ * permission as a rolled-back write (before a byte of the body is read), then the body to a temp
+ * file, then the row and the bytes together.
+ */
+async function receiveAndCommit(
+  ctx: StorageContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: { caller: CallerIdentity; bucket: string; key: string; mode: WriteMode; method: string; path: string },
+): Promise<void> {
+  const { caller, bucket, key, mode, method, path } = target
   const rules = await findBucketRules(ctx, bucket)
   const installLimit = ctx.gateway.limits.uploadBytes
   precheckUpload(req, rules, installLimit)
-  const mode: WriteMode = method === 'PUT' ? 'update' : header(req, 'x-upsert') === 'true' ? 'upsert' : 'create'
 
   const declared = Number(header(req, 'content-length'))
   await dryRunAsCaller(
@@ -149,6 +172,70 @@ export async function uploadObject(
   const row: ObjectRow = { bucket, key, caller, version: ctx.files.newVersion(), metadata, userMetadata: received.userMetadata }
   const written = await commitObject(ctx, mode, row, received.tempPath, path)
   sendJson(res, 200, { Id: written.id, Key: `${bucket}/${key}` })
+}
+
+// storage-api's signed upload URLs last two hours.
+const SIGNED_UPLOAD_SECONDS = 2 * 3600
+
+/**
+ * POST `/object/upload/sign/{bucket}/{key}` (`x-upsert`): checks now, as the caller, that they may
+ * write there, and hands out a token that lets anyone holding it upload that one object later,
+ * owned by the caller. The token says `purpose: "upload"` so a download link cannot upload.
+ */
+export async function createSignedUploadUrl(
+  ctx: StorageContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  segments: string[],
+  path: string,
+): Promise<void> {
+  const caller = storageCaller(req, ctx.gateway.keys)
+  const { bucket, key } = bucketAndKey(segments)
+  await findBucketRules(ctx, bucket)
+  const mode: WriteMode = header(req, 'x-upsert') === 'true' ? 'upsert' : 'create'
+  await dryRunAsCaller(
+    ctx,
+    caller,
+    async (tx) => {
+      await writeObjectRow(tx, mode, { bucket, key, caller, version: ctx.files.newVersion(), metadata: {}, userMetadata: null })
+    },
+    { method: 'POST', path },
+  )
+  const iat = Math.floor(Date.now() / 1000)
+  const token = signJwt(
+    { url: `${bucket}/${key}`, purpose: 'upload', owner: ownerOf(caller).ownerId, upsert: mode === 'upsert', iat, exp: iat + SIGNED_UPLOAD_SECONDS },
+    ctx.gateway.keys.jwtSecret,
+  )
+  sendJson(res, 200, { url: `/object/upload/sign/${bucket}/${key}?token=${token}`, token })
+}
+
+/**
+ * PUT `/object/upload/sign/{bucket}/{key}?token=`: the token alone authorizes the upload (as
+ * storage-api, which then writes as its superuser); the object is owned by whoever signed it.
+ */
+export async function uploadToSignedUrl(
+  ctx: StorageContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  segments: string[],
+  url: URL,
+  path: string,
+): Promise<void> {
+  const { bucket, key } = bucketAndKey(segments)
+  const token = url.searchParams.get('token')
+  if (!token) throw storageErrors.invalidRequest('Missing the token query parameter of a signed upload URL')
+  let claims: Record<string, unknown>
+  try {
+    claims = verifyJwt(token, ctx.gateway.keys.jwtSecret)
+  } catch (error) {
+    if (error instanceof JwtError) throw storageErrors.invalidSignedToken(error.reason === 'expired' ? 'jwt expired' : error.message)
+    throw error
+  }
+  if (claims.purpose !== 'upload' || claims.url !== `${bucket}/${key}`) throw storageErrors.invalidSignature()
+  const owner = typeof claims.owner === 'string' ? { sub: claims.owner } : {}
+  const caller: CallerIdentity = { role: 'service_role', claims: owner, token: '' }
+  const mode: WriteMode = claims.upsert === true ? 'upsert' : 'create'
+  await receiveAndCommit(ctx, req, res, { caller, bucket, key, mode, method: 'PUT', path })
 }
 
 /** POST `/object/copy` {bucketId, sourceKey, destinationKey, destinationBucket?, copyMetadata?, metadata?}. */

@@ -5,7 +5,7 @@ import { ObjectFiles } from './object-files.ts'
 import { listObjects } from './object-listing.ts'
 import { downloadObject, downloadPublicObject, downloadSignedObject, objectInfo } from './object-reads.ts'
 import { deleteObject, moveObject, removeObjects } from './object-removal.ts'
-import { copyObject, uploadObject } from './object-writes.ts'
+import { copyObject, createSignedUploadUrl, uploadObject, uploadToSignedUrl } from './object-writes.ts'
 import { createSignedUrl, createSignedUrls } from './signed-urls.ts'
 import type { StorageContext } from './storage-context.ts'
 import { sendStorageError, StorageError, storageErrors } from './storage-errors.ts'
@@ -45,6 +45,10 @@ export function createStorageSurface(context: GatewayContext): Surface {
         if (after.length === 1 && method === 'POST') return createSignedUrls(ctx, req, res, after[0]!, path)
         if (after.length >= 2 && method === 'POST') return createSignedUrl(ctx, req, res, after, path)
         if (after.length >= 2 && read) return downloadSignedObject(ctx, req, res, after, url)
+      }
+      if (first === 'upload' && after[0] === 'sign' && after.length >= 3) {
+        if (method === 'POST') return createSignedUploadUrl(ctx, req, res, after.slice(1), path)
+        if (method === 'PUT') return uploadToSignedUrl(ctx, req, res, after.slice(1), url, path)
       }
       if (first === 'public' && after.length >= 2 && read) return downloadPublicObject(ctx, req, res, after, url)
       if (first === 'authenticated' && after.length >= 2 && read) return downloadObject(ctx, req, res, after, url, path)

@@ -50,10 +50,11 @@ describe.each(BACKENDS)('REST compatibility (%s)', (backend) => {
   })
 
   describe('filters', () => {
-    const ids = async (build: (q: ReturnType<ReturnType<SupabaseClient['from']>['select']>) => unknown) => {
-      const { data, error } = (await build(anon.from('todos').select('id').order('id'))) as { data: Array<{ id: number }> | null; error: unknown }
+    const selectIds = () => anon.from('todos').select('id').order('id')
+    const ids = async (build: (q: ReturnType<typeof selectIds>) => PromiseLike<{ data: unknown; error: unknown }>) => {
+      const { data, error } = await build(selectIds())
       expect(error).toBeNull()
-      return data!.map((r) => r.id)
+      return (data as Array<{ id: number }>).map((r) => r.id)
     }
 
     it('compares with eq, neq, gt, gte, lt, lte', async () => {
@@ -306,7 +307,7 @@ describe.each(BACKENDS)('REST compatibility (%s)', (backend) => {
       expect(error).toBeNull()
       expect(data).toBe(42)
       const set = await anon.rpc('todos_by_done', { p_done: true }, { get: true }).select('id')
-      expect(set.data!.map((r: { id: number }) => r.id)).toContain(2)
+      expect((set.data as Array<{ id: number }>).map((r) => r.id)).toContain(2)
       const write = await service.rpc('add_profile', { p_name: 'by-get' }, { get: true })
       expect(write.status).toBe(405)
       expect(write.error!.code).toBe('25006')

@@ -37,6 +37,17 @@ describe.each(BACKENDS)('REST errors, injection and limits (%s)', (backend) => {
       expect(data).toEqual([{ id: 7 }])
     })
 
+    it("reloads on NOTIFY pgrst, 'reload schema' when a known function changes its result", async () => {
+      await gw.db.exec(`create function public.version_of_api() returns integer language sql as 'select 1';
+        grant execute on function public.version_of_api() to anon;`)
+      expect((await anon.rpc('version_of_api')).data).toBe(1)
+      await gw.db.exec(`drop function public.version_of_api();
+        create function public.version_of_api() returns table (major integer) language sql as 'select 2';
+        grant execute on function public.version_of_api() to anon;
+        notify pgrst, 'reload schema';`)
+      await expect.poll(async () => (await anon.rpc('version_of_api')).data).toEqual([{ major: 2 }])
+    })
+
     it('answers 400 42703 for an unknown column in select, filter or order, and PGRST204 in a body', async () => {
       for (const query of [anon.from('todos').select('nope'), anon.from('todos').select().eq('nope', 1), anon.from('todos').select().order('nope')]) {
         const { error, status } = await query

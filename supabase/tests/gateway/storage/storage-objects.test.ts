@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readdir } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signJwt } from '../../../src/gateway/jwt.ts'
 import { BACKENDS } from '../../support/databases.ts'
@@ -103,7 +104,6 @@ describe.each(BACKENDS)('storage objects through supabase-js (%s)', (backend) =>
     expect(bodies).toContain(final)
     const { rows } = await gw.db.query<{ n: number }>(`select count(*)::int as n from storage.objects where name = $1`, [name])
     expect(rows[0]?.n).toBe(1)
-    const { readdir } = await import('node:fs/promises')
     const { rows: versions } = await gw.db.query<{ version: string }>(`select version from storage.objects`)
     let onDisk = 0
     for (const shard of await readdir(`${gw.storageDir}/objects`)) onDisk += (await readdir(`${gw.storageDir}/objects/${shard}`)).length
@@ -216,6 +216,33 @@ describe.each(BACKENDS)('storage objects through supabase-js (%s)', (backend) =>
     expect(await (await fetch(many.data![0]!.signedUrl!)).text()).toBe('a,b\n1,2\n')
     expect(many.data?.[1]).toMatchObject({ signedUrl: null })
     expect(many.data?.[1]?.error).toMatch(/does not exist/)
+  })
+
+  it('creates signed upload URLs only where the signer may write, usable without auth, owned by the signer', async () => {
+    const name = `${alice.userId}/uploads/artifact.bin`
+    const signed = await files().createSignedUploadUrl(name)
+    expect(signed.error).toBeNull()
+    const anon = gw.anonClient().storage.from(PRIVATE_BUCKET)
+    const up = await anon.uploadToSignedUrl(name, signed.data!.token, Buffer.from('signed upload'))
+    expect(up.error).toBeNull()
+    expect(up.data).toMatchObject({ path: name, fullPath: `${PRIVATE_BUCKET}/${name}` })
+    expect((await blobBytes((await files().download(name)).data)).toString()).toBe('signed upload')
+    const { rows } = await gw.db.query(`select owner_id from storage.objects where name = $1`, [name])
+    expect(rows).toEqual([{ owner_id: alice.userId }])
+
+    // Not an upsert: the same link cannot overwrite.
+    expect((await anon.uploadToSignedUrl(name, signed.data!.token, Buffer.from('again'))).error).toMatchObject({ statusCode: '409' })
+    // A link for one path does not upload another, and a download link does not upload at all.
+    const other = await anon.uploadToSignedUrl(`${alice.userId}/uploads/other.bin`, signed.data!.token, Buffer.from('x'))
+    expect(other.error).toMatchObject({ statusCode: '400', message: expect.stringMatching(/signature/) })
+    const downloadLink = await files().createSignedUrl(name, 60)
+    const downloadToken = new URL(downloadLink.data!.signedUrl).searchParams.get('token')!
+    expect((await anon.uploadToSignedUrl(`${alice.userId}/uploads/via-download.bin`, downloadToken, Buffer.from('x'))).error).not.toBeNull()
+    // Someone who may not write there cannot get a link.
+    const bob = await gw.createUser()
+    expect((await bob.client.storage.from(PRIVATE_BUCKET).createSignedUploadUrl(`${alice.userId}/uploads/b.bin`)).error).toMatchObject({
+      statusCode: '403',
+    })
   })
 
   it('serves public URLs for the public bucket only', async () => {
