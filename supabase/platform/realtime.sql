@@ -61,6 +61,8 @@ declare
   t record;
   changed integer := 0;
 begin
+  -- Several joins (or gateways) may sync at once: one at a time, each seeing the others' work.
+  perform pg_advisory_xact_lock(2026112202);
   for t in
     select c.oid, n.nspname, c.relname
     from pg_catalog.pg_class c
@@ -72,10 +74,14 @@ begin
       and not exists (select 1 from pg_catalog.pg_trigger tg
                       where tg.tgrelid = c.oid and tg.tgname = 'realtime_capture_change')
   loop
-    execute format(
-      'create trigger realtime_capture_change after insert or update or delete on %I.%I '
-      'for each row execute function realtime.capture_change()', t.nspname, t.relname);
-    changed := changed + 1;
+    begin
+      execute format(
+        'create trigger realtime_capture_change after insert or update or delete on %I.%I '
+        'for each row execute function realtime.capture_change()', t.nspname, t.relname);
+      changed := changed + 1;
+    exception when duplicate_object then
+      null; -- created meanwhile by a transaction that committed before our lock
+    end;
   end loop;
   for t in
     select c.oid, n.nspname, c.relname

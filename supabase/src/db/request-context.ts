@@ -29,13 +29,14 @@ export function withRequestContext<T>(
 ): Promise<T> {
   const claims = { role: identity.role, ...identity.claims }
   return db.transaction(async (tx) => {
-    if (options.readOnly) await tx.query('set transaction read only')
+    // One round trip sets everything (a separate `set transaction read only` would be another).
     await tx.query(
       `select set_config('role', $1::text, true),
               set_config('request.jwt.claims', $2::text, true),
               set_config('request.method', $3::text, true),
-              set_config('request.path', $4::text, true)`,
-      [identity.role, JSON.stringify(claims), options.method ?? 'POST', options.path ?? '/'],
+              set_config('request.path', $4::text, true),
+              set_config('transaction_read_only', $5::text, true)`,
+      [identity.role, JSON.stringify(claims), options.method ?? 'POST', options.path ?? '/', options.readOnly ? 'on' : 'off'],
     )
     return fn(tx)
   })

@@ -45,6 +45,7 @@ interface TableInfoRow {
  */
 export class TableCatalog {
   private readonly cache = new Map<string, TableInfo | undefined>()
+  private syncing?: Promise<number>
 
   constructor(private readonly db: Database) {}
 
@@ -72,6 +73,12 @@ export class TableCatalog {
 
   /** Installs the capture trigger on published tables that lack it (e.g. created after start). */
   async syncTriggers(): Promise<number> {
+    // 100 channels joining at once need one sync, not 100 queued behind an advisory lock.
+    this.syncing ??= this.runSync().finally(() => (this.syncing = undefined))
+    return this.syncing
+  }
+
+  private async runSync(): Promise<number> {
     const { rows } = await this.db.query<{ changed: number }>('select realtime.sync_change_triggers() as changed')
     if ((rows[0]?.changed ?? 0) > 0) this.cache.clear()
     return rows[0]?.changed ?? 0

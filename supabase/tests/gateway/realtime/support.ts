@@ -31,6 +31,9 @@ export async function listen(
   topic: string,
   binding: { event: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; table: string; filter?: string; schema?: string },
 ) {
+  // supabase-js applies an `accessToken` option asynchronously; a channel subscribed in the same
+  // tick as createClient() would join with the anon key (realtime-js freezes the join payload).
+  await new Promise((resolve) => setTimeout(resolve, 0))
   const changes: Change[] = []
   const system: Array<{ status: string; message: string; extension: string }> = []
   const channel = client
