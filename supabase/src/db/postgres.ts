@@ -1,5 +1,7 @@
+import type { Writable } from 'node:stream'
 import pg from 'pg'
 import type { Database, Queryable, QueryResult } from './database.ts'
+import { after, sendAhead } from './send-ahead.ts'
 import { listenOnDedicatedClient } from './postgres-listener.ts'
 
 export interface PostgresOptions {
@@ -48,6 +50,9 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'oblivion',
     types: typeParsers,
+    // Statements issued without awaiting the previous one go out together; each still gets its
+    // own answer. Only used where the order is safe (send-ahead.ts); everything else awaits.
+    pipeline: true,
   })
   // An idle client that loses its server (restart, failover) emits 'error'; without a listener
   // Node would crash the process. The pool drops that client and opens a new one on demand.
@@ -70,8 +75,13 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     async transaction(fn) {
       const client = await pool.connect()
       try {
-        await client.query('begin')
-        const result = await fn(wrap(client))
+        // `begin` travels with the statements issued in the same tick (the request context and
+        // the request's own statement): corked, they leave in one write (see send-ahead.ts).
+        const socket = (client as unknown as { connection: { stream: Writable } }).connection.stream
+        socket.cork()
+        process.nextTick(() => socket.uncork())
+        const begun = sendAhead(client.query('begin'))
+        const result = await after(begun, () => fn(wrap(client)))
         await client.query('commit')
         return result
       } catch (error) {

@@ -1,4 +1,5 @@
 import type { Database, Queryable } from './database.ts'
+import { after, sendAhead } from './send-ahead.ts'
 
 /** Who a request runs as: the JWT's role and claims, exactly as PostgREST applies them. */
 export interface RequestIdentity {
@@ -29,16 +30,17 @@ export function withRequestContext<T>(
 ): Promise<T> {
   const claims = { role: identity.role, ...identity.claims }
   return db.transaction(async (tx) => {
-    // One round trip sets everything (a separate `set transaction read only` would be another).
-    await tx.query(
+    // One statement sets everything (a separate `set transaction read only` would be another),
+    // and it is sent ahead: it leaves with the request's own statement, in one write.
+    const context = sendAhead(tx.query(
       `select set_config('role', $1::text, true),
               set_config('request.jwt.claims', $2::text, true),
               set_config('request.method', $3::text, true),
               set_config('request.path', $4::text, true),
               set_config('transaction_read_only', $5::text, true)`,
       [identity.role, JSON.stringify(claims), options.method ?? 'POST', options.path ?? '/', options.readOnly ? 'on' : 'off'],
-    )
-    return fn(tx)
+    ))
+    return after(context, () => fn(tx))
   })
 }
 

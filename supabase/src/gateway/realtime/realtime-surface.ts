@@ -10,6 +10,7 @@ import { PresenceTracker } from './presence-tracker.ts'
 import { saveResumePoints } from './resume-points.ts'
 import { SocketSession, type RealtimeServices } from './socket-session.ts'
 import { TableCatalog } from './table-catalog.ts'
+import { WATCH_RENEW_MS, watchTables } from './watched-tables.ts'
 
 /**
  * Supabase Realtime at /realtime/v1: Phoenix channels over WebSocket (`/websocket`, serializer
@@ -31,6 +32,7 @@ export function createRealtimeSurface(context: GatewayContext): Surface {
     resumable: () => Date.now() - startedAt <= RESUME_WINDOW_MS,
   }
   const sessions = new Set<SocketSession>()
+  let renewTimer: NodeJS.Timeout | undefined
   // maxPayload: a client frame larger than the JSON body limit is refused by ws (close 1009).
   const wss = new WebSocketServer({ noServer: true, maxPayload: context.limits.jsonBodyBytes })
 
@@ -39,6 +41,11 @@ export function createRealtimeSurface(context: GatewayContext): Surface {
       startedAt = Date.now()
       await catalog.syncTriggers()
       await feed.start()
+      renewTimer = setInterval(() => {
+        const bindings = channels.postgresListeners().flatMap((member) => member.bindings)
+        watchTables(context.db, bindings).catch((error) => context.onError(error, 'realtime (renewing watched tables)'))
+      }, WATCH_RENEW_MS)
+      renewTimer.unref()
     },
 
     async handle(req, res, path) {
@@ -71,6 +78,7 @@ export function createRealtimeSurface(context: GatewayContext): Surface {
     },
 
     async close() {
+      clearInterval(renewTimer)
       const listening = [...sessions].flatMap((s) => s.members()).filter((m) => m.bindings.length > 0)
       await saveResumePoints(context.db, listening).catch((error) => context.onError(error, 'realtime close (resume points)'))
       for (const client of wss.clients) client.terminate()

@@ -10,6 +10,7 @@ import { decodeBinaryFrame, decodeTextFrame, encodeFrame, FrameError, type Frame
 import type { PresenceTracker } from './presence-tracker.ts'
 import { takeResumePoint } from './resume-points.ts'
 import type { TableCatalog } from './table-catalog.ts'
+import { watchTables } from './watched-tables.ts'
 
 /**
  * A socket that lets this much pile up unsent (a client not reading) is closed rather than
@@ -200,6 +201,7 @@ export class SocketSession {
       return { ...binding, id }
     })
     problems.push(...(await this.checkTables(bindings)))
+    await watchTables(this.services.context.db, bindings)
 
     const presenceConfig = isRecord(config.presence) ? config.presence : {}
     const broadcastConfig = isRecord(config.broadcast) ? config.broadcast : {}
