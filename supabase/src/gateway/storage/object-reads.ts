@@ -2,12 +2,12 @@ import { open, type FileHandle } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { header, sendEmpty, sendJson } from '../http.ts'
-import { JwtError, verifyJwt } from '../jwt.ts'
 import type { CallerIdentity } from '../identity.ts'
 import { bucketAndKey } from './object-names.ts'
 import type { ObjectMetadata } from './object-writes.ts'
 import { storageCaller } from './storage-caller.ts'
 import { asCaller, findBucketRules, type StorageContext } from './storage-context.ts'
+import { verifyUrlToken } from './signed-urls.ts'
 import { storageErrors } from './storage-errors.ts'
 
 interface StoredObject {
@@ -143,16 +143,7 @@ export async function downloadSignedObject(
   url: URL,
 ): Promise<void> {
   const { bucket, key } = bucketAndKey(segments)
-  const token = url.searchParams.get('token')
-  if (!token) throw storageErrors.invalidRequest('Missing the token query parameter of a signed URL')
-  let claims: Record<string, unknown>
-  try {
-    claims = verifyJwt(token, ctx.gateway.keys.jwtSecret)
-  } catch (error) {
-    if (error instanceof JwtError) throw storageErrors.invalidSignedToken(error.reason === 'expired' ? 'jwt expired' : error.message)
-    throw error
-  }
-  if (claims.purpose !== undefined || claims.url !== `${bucket}/${key}`) throw storageErrors.invalidSignature()
+  verifyUrlToken(ctx, url, bucket, key, 'download')
   await serveObject(ctx, req, res, url, () => findAsGateway(ctx, bucket, key))
 }
 

@@ -3,12 +3,13 @@ import { copyFile, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Queryable } from '../../db/database.ts'
 import { header, sendJson } from '../http.ts'
-import { JwtError, signJwt, verifyJwt } from '../jwt.ts'
+import { signJwt } from '../jwt.ts'
 import type { CallerIdentity } from '../identity.ts'
 import { assertMimeAllowed } from './bucket-rules.ts'
 import { assertBucketName, assertObjectKey, bucketAndKey } from './object-names.ts'
 import { ownerOf, storageCaller } from './storage-caller.ts'
 import { asCaller, dryRunAsCaller, findBucketRules, readJsonObject, type StorageContext } from './storage-context.ts'
+import { verifyUrlToken } from './signed-urls.ts'
 import { storageErrors } from './storage-errors.ts'
 import { precheckUpload, receiveUpload, uploadLimit } from './upload-receiver.ts'
 
@@ -222,16 +223,7 @@ export async function uploadToSignedUrl(
   path: string,
 ): Promise<void> {
   const { bucket, key } = bucketAndKey(segments)
-  const token = url.searchParams.get('token')
-  if (!token) throw storageErrors.invalidRequest('Missing the token query parameter of a signed upload URL')
-  let claims: Record<string, unknown>
-  try {
-    claims = verifyJwt(token, ctx.gateway.keys.jwtSecret)
-  } catch (error) {
-    if (error instanceof JwtError) throw storageErrors.invalidSignedToken(error.reason === 'expired' ? 'jwt expired' : error.message)
-    throw error
-  }
-  if (claims.purpose !== 'upload' || claims.url !== `${bucket}/${key}`) throw storageErrors.invalidSignature()
+  const claims = verifyUrlToken(ctx, url, bucket, key, 'upload')
   const owner = typeof claims.owner === 'string' ? { sub: claims.owner } : {}
   const caller: CallerIdentity = { role: 'service_role', claims: owner, token: '' }
   const mode: WriteMode = claims.upsert === true ? 'upsert' : 'create'

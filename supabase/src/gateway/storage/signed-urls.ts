@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { sendJson } from '../http.ts'
-import { signJwt } from '../jwt.ts'
+import { JwtError, signJwt, verifyJwt } from '../jwt.ts'
 import { assertBucketName, assertObjectKey, bucketAndKey, decodeSegments } from './object-names.ts'
 import { storageCaller } from './storage-caller.ts'
 import { asCaller, readJsonObject, type StorageContext } from './storage-context.ts'
@@ -16,6 +16,26 @@ function expiresInOf(value: unknown): number {
     throw storageErrors.invalidRequest(`expiresIn must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN}`)
   }
   return seconds
+}
+
+/**
+ * The claims of a signed URL's `?token=`, refused unless it was signed here, has not expired, names
+ * exactly `bucket/key` and was made for this purpose (a download link cannot upload, nor the
+ * reverse: upload tokens carry `purpose: "upload"`, download tokens no purpose).
+ */
+export function verifyUrlToken(ctx: StorageContext, url: URL, bucket: string, key: string, purpose: 'download' | 'upload'): Record<string, unknown> {
+  const token = url.searchParams.get('token')
+  if (!token) throw storageErrors.invalidRequest(`Missing the token query parameter of a signed ${purpose === 'upload' ? 'upload ' : ''}URL`)
+  let claims: Record<string, unknown>
+  try {
+    claims = verifyJwt(token, ctx.gateway.keys.jwtSecret)
+  } catch (error) {
+    if (error instanceof JwtError) throw storageErrors.invalidSignedToken(error.reason === 'expired' ? 'jwt expired' : error.message)
+    throw error
+  }
+  const expected = purpose === 'upload' ? 'upload' : undefined
+  if (claims.purpose !== expected || claims.url !== `${bucket}/${key}`) throw storageErrors.invalidSignature()
+  return claims
 }
 
 /** storage-api's signed URL: a JWT `{url: "bucket/key", iat, exp}` signed with the project's secret. */
