@@ -15,12 +15,14 @@ export interface ClaimLoopInput {
   seconds: number
 }
 
+const WARMUP_MS = 1000
 const RESULT = { artifact_cid: SAMPLE_CID, sample_count: 100 }
 
 async function main() {
   const input = JSON.parse(process.argv[2]!) as ClaimLoopInput
   let cycles = 0
-  const started = performance.now()
+  // The first second is not counted: connections open and the JIT warms up.
+  const started = performance.now() + WARMUP_MS
   const deadline = started + input.seconds * 1000
   await Promise.all(
     input.workers.map(async ({ accessToken, workerId }) => {
@@ -38,11 +40,12 @@ async function main() {
         }
         const done = await c.rpc('complete_task', { p_task_id: task.task_id, p_worker_id: workerId, p_result: RESULT })
         if (done.error) throw new Error(`complete_task failed: ${done.error.code} ${done.error.message}`)
-        if (performance.now() <= deadline) cycles++
+        const now = performance.now()
+        if (now >= started && now <= deadline) cycles++
       }
     }),
   )
-  console.log(JSON.stringify({ cycles, seconds: (performance.now() - started) / 1000 }))
+  console.log(JSON.stringify({ cycles, seconds: input.seconds }))
 }
 
 main().catch((error: Error) => {

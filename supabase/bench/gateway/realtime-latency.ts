@@ -1,9 +1,11 @@
+import { fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { createClient, type SupabaseClient } from '@supabase/supabase-js'
-import WebSocket from 'ws'
 import type { Database } from '../../src/db/database.ts'
 import { signJwt } from '../../src/gateway/jwt.ts'
+import type { SubscribersInput, SubscribersMessage } from './realtime-subscribers.ts'
+
+const SUBSCRIBERS = new URL('./realtime-subscribers.ts', import.meta.url).pathname
 
 export interface RealtimeLatencyOptions {
   url: string
@@ -38,7 +40,8 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 /**
  * Latency from an INSERT committed (taken right after the autocommit insert returns to the
  * benchmark) to each subscriber's postgres_changes callback, through the official supabase-js:
- * `subscribers` clients, each on its own WebSocket, all signed in as one user who may see the
+ * `subscribers` clients in another process (realtime-subscribers.ts; times compared on the wall
+ * clock), each on its own WebSocket, all signed in as one user who may see the
  * rows under RLS (so every change passes the RLS check). Inserts go one at a time: each waits
  * until every subscriber got the previous one, so this is the unloaded latency of one change
  * fanned out to all subscribers.
@@ -52,57 +55,45 @@ export async function measureRealtimeLatency(opts: RealtimeLatencyOptions): Prom
   const { rows } = await opts.db.query<{ next: number }>('select coalesce(max(id), 0) + 1 as next from public.realtime_bench')
   let nextId = Number(rows[0]!.next)
 
-  const arrivals = new Map<number, number[]>()
-  const clients: SupabaseClient[] = []
+  const child = fork(SUBSCRIBERS, [JSON.stringify({ url: opts.url, anonKey: opts.anonKey, accessToken: token, subscribers: opts.subscribers } satisfies SubscribersInput)], {
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  const waiters = new Map<number | 'ready', (arrivals: number[]) => void>()
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the subscribers' process exited (${code}) before the benchmark ended`))),
+  )
+  exited.catch(() => {})
+  child.on('message', (message: SubscribersMessage) => {
+    const key = 'ready' in message ? 'ready' : message.id
+    waiters.get(key)?.('ready' in message ? [] : message.arrivals)
+    waiters.delete(key)
+  })
+  const next = (key: number | 'ready') =>
+    Promise.race([
+      exited,
+      new Promise<number[]>((resolve, reject) => {
+        waiters.set(key, resolve)
+        setTimeout(() => reject(new Error(`realtime bench: ${key === 'ready' ? 'subscribers not ready' : `change ${key} not received by all subscribers`} within 30 s`)), 30_000).unref()
+      }),
+    ])
   try {
-    for (let i = 0; i < opts.subscribers; i++) {
-      clients.push(
-        createClient(opts.url, opts.anonKey, {
-          auth: { persistSession: false, autoRefreshToken: false },
-          realtime: { transport: WebSocket as never },
-          accessToken: async () => token,
-        }),
-      )
-    }
-    await new Promise((resolve) => setTimeout(resolve, 0)) // let each client apply its token
-    await Promise.all(
-      clients.map(
-        (client, i) =>
-          new Promise<void>((resolve, reject) => {
-            client
-              .channel(`bench-${i}`)
-              .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'realtime_bench' }, (payload) => {
-                const at = performance.now()
-                const id = Number((payload.new as { id: number }).id)
-                arrivals.get(id)?.push(at)
-              })
-              .subscribe((status, error) => {
-                if (status === 'SUBSCRIBED') resolve()
-                else if (status !== 'CLOSED') reject(new Error(`bench subscriber ${i}: ${status} ${error?.message ?? ''}`))
-              })
-          }),
-      ),
-    )
+    await next('ready')
     // The join reply precedes the trigger check's system message by a moment; one warm-up row.
     const samples: number[] = []
     for (let n = -1; n < opts.changes; n++) {
       const id = nextId++
-      const received: number[] = []
-      arrivals.set(id, received)
+      const received = next(id)
+      received.catch(() => {}) // awaited below; an insert that throws first must not leave it unhandled
       await opts.db.query(`insert into public.realtime_bench (id, owner_id, note) values ($1::bigint, $2::uuid, 'x')`, [id, userId])
-      const committed = performance.now()
-      const deadline = Date.now() + 10_000
-      while (received.length < opts.subscribers) {
-        if (Date.now() > deadline) throw new Error(`change ${id}: ${received.length}/${opts.subscribers} subscribers got it within 10 s`)
-        await new Promise((resolve) => setImmediate(resolve))
-      }
-      if (n >= 0) for (const at of received) samples.push(Math.max(0, at - committed))
-      arrivals.delete(id)
+      const committed = performance.timeOrigin + performance.now()
+      const arrivals = await received
+      if (n >= 0) for (const at of arrivals) samples.push(Math.max(0, at - committed))
     }
     samples.sort((a, b) => a - b)
     const round = (ms: number) => Math.round(ms * 100) / 100
     return { p50Ms: round(percentile(samples, 50)), p99Ms: round(percentile(samples, 99)), samples: samples.length }
   } finally {
-    await Promise.all(clients.map((c) => c.removeAllChannels().catch(() => {})))
+    child.kill()
   }
 }
