@@ -76,7 +76,9 @@ const NAME = String.raw`(?:"[^"]*"|[^\s,.:()!"'<>-]+)`
 const FIELD_RE = new RegExp(String.raw`^(${NAME})((?:->>?(?:${NAME}|-?\d+))*)$`)
 const STEP_RE = new RegExp(String.raw`(->>?)(${NAME}|-?\d+)`, 'g')
 const ALIAS_RE = new RegExp(String.raw`^(${NAME}):(?!:)`)
-const CAST_RE = /^[a-z_][a-z0-9_ ]*(\[\])?$/i
+// One type name; the only spaces allowed are those of Postgres's multi-word type names, so a
+// cast can never carry other SQL words (`::text or true` is refused, not spliced).
+const CAST_RE = /^[a-z_][a-z0-9_]*( precision| varying| with(out)? time zone)?(\[\])?$/i
 
 /** `col`, `"my col"`, `spec->training->>rounds`. */
 export function parseField(text: string): FieldRef {

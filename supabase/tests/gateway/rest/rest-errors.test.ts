@@ -176,6 +176,7 @@ describe.each(BACKENDS)('REST errors, injection and limits (%s)', (backend) => {
       const hostile = [
         'select=id,(select 1)', 'select=id::text;drop table todos', 'select=id"; drop table todos; --',
         'order=id;drop table todos', 'order=(select 1)', 'id;drop table todos=eq.1', 'select=x:"id""; drop table todos; --"',
+        'select=id::text or true', 'select=id::int from pg_authid cross join todos',
       ]
       for (const query of hostile) {
         const res = await rest(`/todos?${encodeURI(query)}`)
