@@ -8,9 +8,18 @@ export interface QueryResult<R> {
   rowCount: number
 }
 
+export interface QueryOptions {
+  /**
+   * Keep the statement prepared on the server connection and reuse it (PostgreSQL server only).
+   * For hot statements whose result columns never change shape (a table that gains a column
+   * would fail a prepared `select *` with "cached plan must not change result type").
+   */
+  prepared?: boolean
+}
+
 export interface Queryable {
   /** One statement; parameters are always bound, never spliced into the text. */
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>>
   /** A script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>
 }

@@ -39,6 +39,7 @@ export function withRequestContext<T>(
               set_config('request.path', $4::text, true),
               set_config('transaction_read_only', $5::text, true)`,
       [identity.role, JSON.stringify(claims), options.method ?? 'POST', options.path ?? '/', options.readOnly ? 'on' : 'off'],
+      { prepared: true },
     ))
     return after(context, () => fn(tx))
   })

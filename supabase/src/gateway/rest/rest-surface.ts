@@ -28,6 +28,13 @@ interface Accept {
   stripNulls: boolean
 }
 
+/**
+ * Every statement here answers the same columns whatever the table (total, n, body: see
+ * result-sql.ts) or no rows at all, so it may stay prepared on the server: a table that changes
+ * shape re-plans it, never breaks it.
+ */
+const PREPARED = { prepared: true }
+
 /** Postgres said a cached name is gone (dropped table, changed function): reload before the next request. */
 const STALE_SQLSTATES = new Set(['42P01', '42703', '42883'])
 const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'columns', 'on_conflict', 'and', 'or', 'not.and', 'not.or'])
@@ -85,7 +92,7 @@ export function createRestSurface(context: GatewayContext): Surface {
       return { sql: resultStatement(selectStatement(parts), { ...accept, countSql }), values: params.values }
     })
     return run(caller, method, path, true, async (tx) => {
-      const { rows } = await tx.query<ResultRow>(plan.sql, plan.values)
+      const { rows } = await tx.query<ResultRow>(plan.sql, plan.values, PREPARED)
       return rowsResponse(rows[0]!, { offset, single: accept.single, counted: Boolean(prefs.count), status: 200 })
     })
   }
@@ -136,10 +143,10 @@ export function createRestSurface(context: GatewayContext): Surface {
     return run(caller, method, path, false, async (tx) => {
       let response: RestResponse
       if (representation) {
-        const { rows: result } = await tx.query<ResultRow>(plan.sql, plan.values)
+        const { rows: result } = await tx.query<ResultRow>(plan.sql, plan.values, PREPARED)
         response = rowsResponse(result[0]!, { offset: 0, single: accept.single, counted: Boolean(prefs.count), status })
       } else {
-        const written = noop ? 0 : (await tx.query(plan.sql, plan.values)).rowCount
+        const written = noop ? 0 : (await tx.query(plan.sql, plan.values, PREPARED)).rowCount
         response = { status, headers: { 'Content-Range': `*/${prefs.count ? written : '*'}` } }
       }
       if (prefs.applied.length > 0) response.headers['Preference-Applied'] = prefs.applied.join(', ')
@@ -184,7 +191,7 @@ export function createRestSurface(context: GatewayContext): Surface {
       return { sql: resultStatement(selectStatement(parts), shape), values: params.values }
     })
     return run(caller, method, path, fromQueryString, async (tx) => {
-      const { rows } = await tx.query<ResultRow>(plan.sql, plan.values)
+      const { rows } = await tx.query<ResultRow>(plan.sql, plan.values, PREPARED)
       const row = rows[0]
       const response: RestResponse = row && 'body' in row
         ? rowsResponse(row, { offset: query?.directives.get('')?.offset ?? 0, single: accept.single, counted: Boolean(prefs.count), status: 200 })

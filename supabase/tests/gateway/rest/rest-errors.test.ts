@@ -37,6 +37,15 @@ describe.each(BACKENDS)('REST errors, injection and limits (%s)', (backend) => {
       expect(data).toEqual([{ id: 7 }])
     })
 
+    it('keeps serving a table that gains a column (statements stay prepared on the server)', async () => {
+      await gw.db.exec(`create table public.growing (id integer primary key); grant select on public.growing to anon; insert into public.growing values (1);`)
+      for (let i = 0; i < 3; i++) expect((await anon.from('growing').select('*')).data).toEqual([{ id: 1 }])
+      await gw.db.exec(`alter table public.growing add column label text not null default 'new'`)
+      const { data, error } = await anon.from('growing').select('*')
+      expect(error).toBeNull()
+      expect(data).toEqual([{ id: 1, label: 'new' }])
+    })
+
     it("reloads on NOTIFY pgrst, 'reload schema' when a known function changes its result", async () => {
       await gw.db.exec(`create function public.version_of_api() returns integer language sql as 'select 1';
         grant execute on function public.version_of_api() to anon;`)
