@@ -104,7 +104,7 @@ async function main() {
     const admin = await openPostgres(server.url, { max: 1 })
     await admin.exec(`drop database if exists ${name}`)
     await admin.exec(`create database ${name}`)
-    const db = await openPostgres(withDatabase(server.url, name), { max: Number(process.env.POOL ?? 20) })
+    const db = await openPostgres(withDatabase(server.url, name), { max: 20 })
     console.error(`postgres (${redactUrl(server.url)})`)
     try {
       report.postgres = await measureBackend(db, opts)
