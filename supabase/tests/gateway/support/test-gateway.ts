@@ -7,7 +7,7 @@ import WebSocket from 'ws'
 import type { Database } from '../../../src/db/database.ts'
 import { generateKeys, type GatewayKeys, type GatewayLimits } from '../../../src/gateway/config.ts'
 import { startGateway, type Gateway } from '../../../src/gateway/gateway.ts'
-import { signJwt } from '../../../src/gateway/jwt.ts'
+import { issueSession } from '../../../src/gateway/auth/session-issuer.ts'
 import { freshDatabase, type Backend } from '../../support/databases.ts'
 
 export interface TestGateway {
@@ -22,8 +22,8 @@ export interface TestGateway {
   /** The official client with the service_role key: what the coordinator uses. */
   serviceClient(): SupabaseClient
   /**
-   * A user created directly in auth.users plus an access token for it, for tests of surfaces other
-   * than Auth (the Auth tests sign in through /auth/v1 instead).
+   * A user created directly in auth.users with a real session (as a sign-in makes one) and its
+   * access token, for tests of surfaces other than Auth (the Auth tests sign in through /auth/v1).
    */
   createUser(): Promise<{ userId: string; accessToken: string; client: SupabaseClient }>
   /** Stops the gateway and starts a new one on the same port, database and keys. */
@@ -76,11 +76,14 @@ export async function startTestGateway(
     async createUser() {
       const userId = randomUUID()
       await db.query(`insert into auth.users (id, aud, role) values ($1::uuid, 'authenticated', 'authenticated')`, [userId])
-      const iat = Math.floor(Date.now() / 1000)
-      const accessToken = signJwt(
-        { sub: userId, role: 'authenticated', aud: 'authenticated', iat, exp: iat + 3600, session_id: randomUUID() },
-        keys.jwtSecret,
-      )
+      const session = await issueSession(db, {
+        keys,
+        issuer: `${gateway.url}/auth/v1`,
+        accessTokenSeconds: 3600,
+        userId,
+        method: 'test',
+      })
+      const accessToken = session.access_token
       return { userId, accessToken, client: track(officialClient(gateway.url, keys.anonKey, accessToken)) }
     },
     async restart() {
