@@ -6,9 +6,10 @@ export const SUPABASE_DIR = fileURLToPath(new URL('../../', import.meta.url))
 export const MIGRATIONS_DIR = path.join(SUPABASE_DIR, 'migrations')
 /**
  * The local stand-in for what hosted Supabase already has, applied in this order before the
- * migrations: roles and schemas, then the state of our local Auth, Storage and Realtime services.
+ * migrations: roles and schemas (Storage's tables are there), then the state of our local Auth and
+ * Realtime services.
  */
-export const PLATFORM_FILES = ['bootstrap.sql', 'auth.sql', 'storage.sql', 'realtime.sql'].map((name) =>
+export const PLATFORM_FILES = ['bootstrap.sql', 'auth.sql', 'realtime.sql'].map((name) =>
   path.join(SUPABASE_DIR, 'platform', name),
 )
 export const SEED_FILE = path.join(SUPABASE_DIR, 'seed.sql')

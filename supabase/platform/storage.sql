@@ -1,3 +1,0 @@
--- Local storage service state for the gateway (supabase/src/gateway/storage). Hosted Supabase has its own;
--- this file is applied only locally, after bootstrap.sql, and is idempotent.
-select 1;
