@@ -17,6 +17,17 @@ export interface QueryOptions {
   prepared?: boolean
 }
 
+export interface TransactionOptions {
+  /**
+   * The transaction is exactly this many statements and ends whatever `fn` makes of their
+   * results: COMMIT is sent right behind the last one (in the same write on a server), saving a
+   * round trip. A failed statement turns that COMMIT into a rollback; a statement after the last
+   * is refused (it would run outside the transaction). Only for callers whose outcome cannot
+   * depend on what the statements return.
+   */
+  commitAfterStatements?: number
+}
+
 export interface Queryable {
   /** One statement; parameters are always bound, never spliced into the text. */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>>
@@ -29,7 +40,7 @@ export interface Database extends Queryable {
   /** Where the data lives, safe to print (no password). */
   readonly location: string
   /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>
   /**
    * LISTENs on `channel`; `onNotify` gets each payload in commit order. A NOTIFY is only ever a
    * latency hint: notifications sent while the listening connection was down are lost, so after

@@ -31,6 +31,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database 
     location: options.dataDir ?? 'memory://',
     pglite,
     ...wrap(pglite),
+    // commitAfterStatements saves a round trip on a server; in process there is none to save.
     transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
     // In-process: the session never drops, so there is nothing to reconnect (onReconnect unused).
     // PGlite sends LISTEN as written: quote the name so `realtime:changes` stays one identifier.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import pg from 'pg'
 import type { Database, Queryable, QueryOptions, QueryResult } from './database.ts'
-import { after, sendAhead } from './send-ahead.ts'
+import { after, sendAhead, type SentAhead } from './send-ahead.ts'
 import { listenOnDedicatedClient } from './postgres-listener.ts'
 
 export interface PostgresOptions {
@@ -90,7 +90,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     location: redactUrl(url),
     pool,
     ...wrap(pool),
-    async transaction(fn) {
+    async transaction(fn, options = {}) {
       const client = await pool.connect()
       try {
         // `begin` travels with the statements issued in the same tick (the request context and
@@ -99,8 +99,22 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
         socket.cork()
         process.nextTick(() => socket.uncork())
         const begun = sendAhead(client.query('begin'))
-        const result = await after(begun, () => fn(wrap(client)))
-        await client.query('commit')
+        const statements = wrap(client)
+        let committed: SentAhead<unknown> | undefined
+        let sent = 0
+        const tx: Queryable = {
+          ...statements,
+          query(sql, params, queryOptions) {
+            if (committed) {
+              return Promise.reject(new Error(`This transaction was committed after ${sent} statements (commitAfterStatements); run "${sql.slice(0, 60)}" in a transaction of its own`))
+            }
+            const result = statements.query(sql, params, queryOptions)
+            if (++sent === options.commitAfterStatements) committed = sendAhead(client.query('commit'))
+            return result as never
+          },
+        }
+        const result = await after(begun, () => fn(tx))
+        await (committed ? committed.settle() : client.query('commit'))
         return result
       } catch (error) {
         await client.query('rollback').catch(() => {})

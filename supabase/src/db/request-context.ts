@@ -13,6 +13,11 @@ export interface RequestOptions {
   path?: string
   /** GET/HEAD run READ ONLY in PostgREST. */
   readOnly?: boolean
+  /**
+   * `fn` runs one statement and the request's outcome cannot depend on its result (no rollback
+   * decided after it): COMMIT travels right behind it (TransactionOptions.commitAfterStatements).
+   */
+  oneStatement?: boolean
 }
 
 /**
@@ -42,7 +47,7 @@ export function withRequestContext<T>(
       { prepared: true },
     ))
     return after(context, () => fn(tx))
-  })
+  }, options.oneStatement ? { commitAfterStatements: 2 } : {})
 }
 
 /** The identity of a signed-in user, as the gateway derives it from a valid access token. */

@@ -71,8 +71,12 @@ export function createRestSurface(context: GatewayContext): Surface {
     }
   }
 
-  function run(caller: CallerIdentity, method: string, path: string, readOnly: boolean, fn: (tx: Queryable) => Promise<RestResponse>) {
-    return withRequestContext(db, caller, fn, { method, path, readOnly })
+  /**
+   * One request's transaction. `decided`: its outcome cannot depend on the statement's result
+   * (no `tx=rollback`, no `.single()` that must undo a write), so COMMIT goes out with it.
+   */
+  function run(caller: CallerIdentity, method: string, path: string, readOnly: boolean, decided: boolean, fn: (tx: Queryable) => Promise<RestResponse>) {
+    return withRequestContext(db, caller, fn, { method, path, readOnly, oneStatement: decided })
   }
 
   async function serveRead(caller: CallerIdentity, name: string, url: URL, method: string, path: string, accept: Accept, prefs: Preferences) {
@@ -91,7 +95,8 @@ export function createRestSurface(context: GatewayContext): Surface {
       const countSql = prefs.count ? `(select count(*) from ${parts.from}${where})` : undefined
       return { sql: resultStatement(selectStatement(parts), { ...accept, countSql }), values: params.values }
     })
-    return run(caller, method, path, true, async (tx) => {
+    // Read only: commit or rollback end it the same way.
+    return run(caller, method, path, true, true, async (tx) => {
       const { rows } = await tx.query<ResultRow>(plan.sql, plan.values, PREPARED)
       return rowsResponse(rows[0]!, { offset, single: accept.single, counted: Boolean(prefs.count), status: 200 })
     })
@@ -140,7 +145,7 @@ export function createRestSurface(context: GatewayContext): Surface {
       return { sql: `with "pgrst_source" as (${mutation} returning "t0".*) ${select}`, values: params.values }
     })
     const status = method === 'POST' ? 201 : representation ? 200 : 204
-    return run(caller, method, path, false, async (tx) => {
+    return run(caller, method, path, false, !prefs.rollback && !accept.single, async (tx) => {
       let response: RestResponse
       if (representation) {
         const { rows: result } = await tx.query<ResultRow>(plan.sql, plan.values, PREPARED)
@@ -190,7 +195,7 @@ export function createRestSurface(context: GatewayContext): Surface {
       builder.assertAllPathsUsed()
       return { sql: resultStatement(selectStatement(parts), shape), values: params.values }
     })
-    return run(caller, method, path, fromQueryString, async (tx) => {
+    return run(caller, method, path, fromQueryString, fromQueryString || (!prefs.rollback && !accept.single), async (tx) => {
       const { rows } = await tx.query<ResultRow>(plan.sql, plan.values, PREPARED)
       const row = rows[0]
       const response: RestResponse = row && 'body' in row
