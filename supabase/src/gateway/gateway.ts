@@ -77,8 +77,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     '/storage/v1': createStorageSurface(context),
     '/realtime/v1': createRealtimeSurface(context),
   }
+  /** The surface for a request target; undefined for one that is not a URL path at all (`//`, `/\\`). */
   const route = (rawUrl: string | undefined) => {
-    const url = new URL(rawUrl ?? '/', 'http://gateway.local')
+    let url: URL
+    try {
+      url = new URL(rawUrl ?? '/', 'http://gateway.local')
+    } catch {
+      return undefined
+    }
     for (const [prefix, surface] of Object.entries(surfaces)) {
       if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) {
         return { surface, path: url.pathname.slice(prefix.length) || '/', url, prefix }
@@ -90,7 +96,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server = createServer(async (req, res) => {
     for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value)
     if (req.method === 'OPTIONS') return sendEmpty(res, 204)
-    const { surface, path, url, prefix } = route(req.url)
+    const target = route(req.url)
+    if (!target) return sendJson(res, 400, { message: `Invalid request URL ${JSON.stringify(req.url)}: send a path such as /rest/v1/<table>` })
+    const { surface, path, url, prefix } = target
     if (!surface) {
       if (path === '/' || path === '/health') return sendJson(res, 200, { status: 'ok', name: 'oblivion-gateway' })
       return sendJson(res, 404, { message: `No API at ${path}: use /rest/v1, /auth/v1, /storage/v1 or /realtime/v1` })
@@ -104,12 +112,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   })
   server.on('upgrade', (req, socket, head) => {
-    const { surface, path, url } = route(req.url)
-    if (!surface?.upgrade) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
+    // Node removes its own error listener before 'upgrade': without one, a client that resets
+    // while we refuse it (ECONNRESET on the write) would be an uncaught exception.
+    socket.on('error', () => socket.destroy())
+    const target = route(req.url)
+    if (!target?.surface?.upgrade) {
+      socket.end(`HTTP/1.1 ${target ? '404 Not Found' : '400 Bad Request'}\r\nConnection: close\r\n\r\n`)
       return
     }
-    surface.upgrade(req, socket, head, path, url)
+    try {
+      target.surface.upgrade(req, socket, head, target.path, target.url)
+    } catch (error) {
+      context.onError(error, `upgrade ${target.prefix}${target.path}`)
+      socket.destroy()
+    }
   })
   // Malformed HTTP from a client: answer 400 and close that socket, nothing else.
   server.on('clientError', (_error, socket) => {

@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signJwt, verifyJwt, JwtError } from '../../src/gateway/jwt.ts'
 import { startTestGateway, type TestGateway } from './support/test-gateway.ts'
@@ -23,6 +24,41 @@ describe('gateway', () => {
     gw = await startTestGateway('pglite')
   })
   afterAll(() => gw?.close())
+
+  const port = () => Number(new URL(gw.url).port)
+  /** Sends raw bytes and returns what the gateway answered before closing. */
+  const raw = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port(), '127.0.0.1', () => socket.end(request))
+      let answer = ''
+      socket.on('data', (d) => (answer += d.toString()))
+      socket.on('close', () => resolve(answer))
+      socket.on('error', reject)
+    })
+
+  it('answers a request target that is not a URL path with 400, and keeps serving', async () => {
+    for (const target of ['//', '///', '//@', '/\\']) {
+      expect(await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400/)
+      expect(await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400/)
+    }
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200)
+  })
+
+  it('survives clients that reset the connection while their upgrade is refused', async () => {
+    const upgrade = (path: string) =>
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`
+    for (let i = 0; i < 200; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(port(), '127.0.0.1', () => {
+          socket.write(upgrade(i % 2 ? '/realtime/v1/websocket?apikey=bad' : '/rest/v1/nothing'))
+          socket.resetAndDestroy()
+          resolve()
+        })
+        socket.on('error', () => resolve())
+      })
+    }
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200)
+  })
 
   it('answers health, 404 for unknown paths and CORS preflight', async () => {
     expect(await (await fetch(`${gw.url}/health`)).json()).toMatchObject({ status: 'ok' })
