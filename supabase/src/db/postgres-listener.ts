@@ -29,8 +29,17 @@ export async function listenOnDedicatedClient(
     next.on('end', () => {
       if (client === next && !stopped) scheduleReconnect()
     })
-    await next.connect()
-    await next.query(`listen ${quoted}`)
+    try {
+      await next.connect()
+      await next.query(`listen ${quoted}`)
+    } catch (error) {
+      await next.end().catch(() => {}) // a connection that cannot LISTEN (e.g. a standby) is not kept
+      throw error
+    }
+    if (stopped) {
+      await next.end().catch(() => {}) // stopped while this reconnect was under way
+      return
+    }
     client = next
   }
 

@@ -41,7 +41,10 @@ export function verifyJwt(token: string, secret: string, nowSeconds = Math.floor
   } catch {
     throw new JwtError('malformed', 'The token is not a JWT (its header or payload is not base64url JSON)')
   }
-  if (alg !== 'HS256') throw new JwtError('unsupported_algorithm', `JWT algorithm ${String(alg)} is not accepted; tokens are HS256`)
+  if (alg !== 'HS256') {
+    // Not echoed: an unsigned header is attacker text (and ends up in WWW-Authenticate headers).
+    throw new JwtError('unsupported_algorithm', 'JWT algorithm is not accepted; tokens are HS256')
+  }
   const expected = hmac(secret, `${header}.${payload}`)
   const given = Buffer.from(signature, 'base64url')
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

@@ -15,6 +15,12 @@ describe('JWT (HS256)', () => {
     expect(() => verifyJwt(token, `${secret}x`)).toThrow(/signature/)
     expect(() => verifyJwt(signJwt({ exp: now - 1 }, secret), secret)).toThrow(/expired/)
     expect(() => verifyJwt(`${p}.${h}`, secret)).toThrow(/three/)
+    // A hostile header is refused as a JwtError, without echoing it.
+    for (const alg of [{ toString: 1 }, 'none', 'HS256\nX-Evil: 1']) {
+      const header = Buffer.from(JSON.stringify({ alg })).toString('base64url')
+      expect(() => verifyJwt(`${header}.${p}.${s}`, secret)).toThrow(JwtError)
+      expect(() => verifyJwt(`${header}.${p}.${s}`, secret)).not.toThrow(/Evil/)
+    }
   })
 })
 

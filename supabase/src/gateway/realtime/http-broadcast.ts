@@ -50,8 +50,14 @@ export async function handleHttpBroadcast(
     throw error
   }
   const url = new URL(req.url ?? '/', 'http://gateway.local')
-  const requested: unknown[] = single
-    ? [{ topic: decodeURIComponent(single[1]!), event: decodeURIComponent(single[2]!), payload: body, private: url.searchParams.get('private') === 'true' }]
+  let named: { topic: string; event: string } | undefined
+  try {
+    named = single ? { topic: decodeURIComponent(single[1]!), event: decodeURIComponent(single[2]!) } : undefined
+  } catch {
+    return sendJson(res, 400, { message: 'The topic or event in the URL is not valid percent-encoding' })
+  }
+  const requested: unknown[] = named
+    ? [{ ...named, payload: body, private: url.searchParams.get('private') === 'true' }]
     : body && typeof body === 'object' && Array.isArray((body as { messages?: unknown }).messages)
       ? (body as { messages: unknown[] }).messages
       : []

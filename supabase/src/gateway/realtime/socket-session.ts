@@ -186,10 +186,10 @@ export class SocketSession {
     const problems: string[] = []
     const echoed = requested.map((binding) => {
       const id = nextBindingId++
-      const event = String(binding.event ?? '*').toUpperCase()
+      const event = typeof binding.event === 'string' ? binding.event.toUpperCase() : binding.event === undefined ? '*' : ''
       const schema = typeof binding.schema === 'string' ? binding.schema : 'public'
       const table = typeof binding.table === 'string' ? binding.table : undefined
-      const select = Array.isArray(binding.select) ? binding.select.map(String) : undefined
+      const select = Array.isArray(binding.select) ? binding.select.filter((c): c is string => typeof c === 'string') : undefined
       try {
         if (!['*', 'INSERT', 'UPDATE', 'DELETE'].includes(event)) throw new Error(`event ${JSON.stringify(binding.event)} is not one of *, INSERT, UPDATE, DELETE`)
         const conditions = typeof binding.filter === 'string' && binding.filter ? parseFilter(binding.filter) : []
@@ -288,10 +288,14 @@ export class SocketSession {
     clearTimeout(this.expiryTimers.get(member))
     const exp = member.identity.claims.exp
     if (typeof exp !== 'number') return
-    const delay = Math.min(exp * 1000 - Date.now(), 2 ** 31 - 1)
+    const delay = exp * 1000 - Date.now()
+    // setTimeout holds at most 2^31-1 ms (~24.8 days): a longer-lived token (the anon key lives
+    // ten years) is looked at again then, not closed as expired.
     const timer = setTimeout(() => {
-      if (this.joined.get(member.topic) === member) this.shutdown(member, tokenProblem(new IdentityError('expired', 'JWT expired'), member.identity.token))
-    }, Math.max(0, delay))
+      if (this.joined.get(member.topic) !== member) return
+      if (exp * 1000 > Date.now()) return this.scheduleExpiry(member)
+      this.shutdown(member, tokenProblem(new IdentityError('expired', 'JWT expired'), member.identity.token))
+    }, Math.max(0, Math.min(delay, 2 ** 31 - 1)))
     timer.unref()
     this.expiryTimers.set(member, timer)
   }

@@ -91,10 +91,38 @@ function parseUserMetadata(json: string | undefined): Record<string, unknown> | 
   throw storageErrors.invalidRequest('metadata must be a JSON object')
 }
 
+// Stored values are sent back as response headers on every download: only printable ASCII, so
+// one upload cannot make its object fail to download forever.
+const HEADER_SAFE = /^[\x20-\x7e]*$/
+
 /** `cacheControl: "3600"` (FormData) → `max-age=3600`, as storage-api stores it. */
 function cacheControlOf(value: string | undefined, fallback: string): string {
   if (!value) return fallback
+  if (!HEADER_SAFE.test(value) || value.length > 256) throw storageErrors.invalidRequest('cacheControl must be printable ASCII of at most 256 characters')
   return /^\d+$/.test(value) ? `max-age=${value}` : value
+}
+
+function mimetypeOf(value: string): string {
+  if (!HEADER_SAFE.test(value) || value.length > 256) throw storageErrors.invalidRequest('The content type must be printable ASCII of at most 256 characters')
+  return value
+}
+
+/**
+ * Everything of a multipart body but the file (fields, other parts, boundaries) is capped: only
+ * the file part counts against the upload limit, and an endless stream of small fields must not
+ * be read forever.
+ */
+const MAX_MULTIPART_OVERHEAD_BYTES = 1024 * 1024
+
+async function* countingOverhead(body: AsyncIterable<Buffer>, sink: { size: number }): AsyncIterable<Buffer> {
+  let total = 0
+  for await (const chunk of body) {
+    total += chunk.length
+    if (total - sink.size > MAX_MULTIPART_OVERHEAD_BYTES + 64 * 1024) {
+      throw storageErrors.invalidRequest(`The multipart body carries more than ${MAX_MULTIPART_OVERHEAD_BYTES} bytes besides the file`)
+    }
+    yield chunk
+  }
 }
 
 /**
@@ -118,7 +146,7 @@ export async function receiveUpload(
         tempPath: sink.path,
         size: sink.size,
         eTag: await sink.finish(),
-        mimetype: rawContentType(req),
+        mimetype: mimetypeOf(rawContentType(req)),
         cacheControl: cacheControlOf(header(req, 'cache-control'), 'no-cache'),
         userMetadata: parseUserMetadata(xMetadata ? Buffer.from(xMetadata, 'base64').toString('utf8') : undefined),
       }
@@ -126,11 +154,12 @@ export async function receiveUpload(
     const fields = new Map<string, string>()
     let mimetype: string | undefined
     let ended = false
-    await readMultipart(body, boundary, {
-      field: (name, value) => fields.set(name, value),
+    await readMultipart(countingOverhead(body, sink), boundary, {
+      // The client sends these two; any other field is read past, not kept.
+      field: (name, value) => (name === 'cacheControl' || name === 'metadata') && fields.set(name, value),
       fileStart: (file) => {
         assertMimeAllowed(options.rules, file.contentType)
-        mimetype = file.contentType
+        mimetype = mimetypeOf(file.contentType)
       },
       fileData: (chunk) => sink.write(chunk),
       fileEnd: async () => {

@@ -39,6 +39,43 @@ describe.each(BACKENDS)('storage limits and the disk (%s)', (backend) => {
   }
   const tmpFiles = () => readdir(path.join(gw.storageDir, 'tmp'))
 
+  it('refuses a multipart body padded with endless fields, and header-breaking cacheControl or type', async () => {
+    const [rowsBefore, filesBefore] = [await objectCount(), await diskFileCount()]
+    const post = (name: string, form: FormData) =>
+      fetch(`${gw.url}/storage/v1/object/${PRIVATE_BUCKET}/${alice.userId}/${name}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${alice.accessToken}` },
+        body: form,
+      })
+    const padded = new FormData()
+    for (let i = 0; i < 40; i++) padded.append(`pad${i}`, 'x'.repeat(60 * 1024)) // 2.4 MB of fields
+    padded.append('file', new Blob([new Uint8Array(10)]), 'f.bin')
+    const paddedAnswer = await post('padded.bin', padded)
+    expect(paddedAnswer.status).toBe(400)
+    expect(((await paddedAnswer.json()) as { message: string }).message).toMatch(/besides the file/)
+
+    const badCache = new FormData()
+    badCache.append('cacheControl', 'max-age=1\r\nSet-Cookie: x=1')
+    badCache.append('file', new Blob([new Uint8Array(10)]), 'f.bin')
+    expect((await post('bad-cache.bin', badCache)).status).toBe(400)
+
+    // FormData cleans a Blob's type, so a hostile client writes the part header itself.
+    const body = Buffer.concat([
+      Buffer.from('--b0undary\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\nContent-Type: text/plain; x='),
+      Buffer.from([0xff, 0x0b]),
+      Buffer.from('\r\n\r\nhello\r\n--b0undary--\r\n'),
+    ])
+    const badType = await fetch(`${gw.url}/storage/v1/object/${PRIVATE_BUCKET}/${alice.userId}/bad-type.bin`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${alice.accessToken}`, 'Content-Type': 'multipart/form-data; boundary=b0undary' },
+      body,
+    })
+    expect(badType.status).toBe(400)
+
+    expect(await objectCount()).toBe(rowsBefore)
+    expect(await diskFileCount()).toBe(filesBefore)
+  })
+
   it('answers 413 to uploads over the install limit, raw, multipart or streamed, and stores nothing', async () => {
     const files = alice.client.storage.from(PRIVATE_BUCKET)
     const [rowsBefore, filesBefore] = [await objectCount(), await diskFileCount()]
