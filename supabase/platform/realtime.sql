@@ -176,12 +176,11 @@ revoke all on function realtime.read_predicate(regclass, text) from public;
 -- (as Supabase's realtime.apply_rls does). p_groups: [{identity, role, claims, schema, table,
 -- items: [{change, type, record, old_record}]}]. For each group it switches to the identity's role
 -- and JWT claims (so auth.uid() and the policies' helper functions answer as for that user) and
--- returns (identity, change) for every visible item:
---  - INSERT/UPDATE: the row is read back by primary key under RLS now, so a row the identity
---    cannot see (or no longer can, or that is gone again) is not returned;
---  - DELETE (and tables without a primary key): the table's SELECT policies are evaluated against
---    the old row image (realtime.read_predicate).
--- A group whose check fails (e.g. a policy raising) is skipped with a WARNING, not the batch.
+-- returns (identity, change) for every visible item: the role's SELECT grant and policies
+-- (realtime.read_predicate) evaluated against the change's own row image — the new row of an
+-- INSERT/UPDATE, the old row of a DELETE.
+-- A group whose check fails (e.g. a policy raising, a table dropped since) is skipped with a
+-- WARNING, not the batch.
 -- Not security definer (a definer function may not change role): the gateway's own connection,
 -- which may SET ROLE to the API roles, runs it.
 create or replace function realtime.visible_changes(p_groups jsonb)
@@ -195,46 +194,26 @@ declare
   predicate text;
   original_role text := current_setting('role');
   original_claims text := coalesce(current_setting('request.jwt.claims', true), '');
-  pk_cols text[];
-  pk_match text;
-  live jsonb;
-  images jsonb;
 begin
   for g in select * from jsonb_array_elements(p_groups) loop
-    rel := format('%I.%I', g->>'schema', g->>'table')::regclass;
-    predicate := realtime.read_predicate(rel, g->>'role');
-    continue when predicate = 'false';
-    select array_agg(a.attname::text order by array_position(i.indkey::int2[], a.attnum))
-      into pk_cols
-    from pg_catalog.pg_index i
-    join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
-    where i.indrelid = rel and i.indisprimary;
-    select coalesce(jsonb_agg(x) filter (where pk_cols is not null and x->>'type' <> 'DELETE'), '[]'::jsonb),
-           coalesce(jsonb_agg(x) filter (where pk_cols is null or x->>'type' = 'DELETE'), '[]'::jsonb)
-      into live, images
-    from jsonb_array_elements(g->'items') x;
+    -- One group failing (a table dropped since, a policy that errors) skips that group only.
     begin
+      perform set_config('role', original_role, true);
+      rel := format('%I.%I', g->>'schema', g->>'table')::regclass;
+      predicate := realtime.read_predicate(rel, g->>'role');
+      continue when predicate = 'false';
       perform set_config('role', g->>'role', true);
       perform set_config('request.jwt.claims', coalesce(g->'claims', '{}'::jsonb)::text, true);
-      if jsonb_array_length(live) > 0 then
-        select string_agg(format('t.%1$I = k.%1$I', c), ' and ') into pk_match from unnest(pk_cols) c;
-        return query execute format(
-          'select $3, (($2)->((k.ordinality - 1)::integer)->>''change'')::integer
-             from jsonb_populate_recordset(null::%I.%I, $1) with ordinality k
-            where exists (select 1 from %I.%I t where %s)',
-          g->>'schema', g->>'table', g->>'schema', g->>'table', pk_match)
-          using (select jsonb_agg(x->'record') from jsonb_array_elements(live) x), live,
-                (g->>'identity')::integer;
-      end if;
-      if jsonb_array_length(images) > 0 then
-        return query execute format(
-          'select $3, (($2)->((%1$I.ordinality - 1)::integer)->>''change'')::integer
-             from jsonb_populate_recordset(null::%2$I.%1$I, $1) with ordinality %1$I
-            where %3$s',
-          g->>'table', g->>'schema', predicate)
-          using (select jsonb_agg(coalesce(nullif(x->'record', 'null'::jsonb), x->'old_record')) from jsonb_array_elements(images) x),
-                images, (g->>'identity')::integer;
-      end if;
+      -- Each change is judged on its own row image: the row as that INSERT/UPDATE left it, or as
+      -- it was before a DELETE. Not on the row as it is by the time the gateway looks: a row made
+      -- visible later must not reveal what an earlier, hidden version held.
+      return query execute format(
+        'select $3, (($2)->((%1$I.ordinality - 1)::integer)->>''change'')::integer
+           from jsonb_populate_recordset(null::%2$I.%1$I, $1) with ordinality %1$I
+          where %3$s',
+        g->>'table', g->>'schema', predicate)
+        using (select jsonb_agg(coalesce(nullif(x->'record', 'null'::jsonb), x->'old_record')) from jsonb_array_elements(g->'items') x),
+              g->'items', (g->>'identity')::integer;
     exception when others then
       raise warning 'realtime: visibility check for %.% as % failed: % (%); its changes are not sent',
         g->>'schema', g->>'table', g->>'role', sqlerrm, sqlstate;

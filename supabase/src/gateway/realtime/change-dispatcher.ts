@@ -24,13 +24,14 @@ const pick = (record: Record<string, unknown> | null, names: string[]) =>
 
 /**
  * The `data` of a postgres_changes message as hosted Supabase sends it. old_record holds only
- * the primary key unless the table is REPLICA IDENTITY FULL, so an UPDATE or DELETE never shows
+ * the primary key unless the table is REPLICA IDENTITY FULL without row level security (with RLS
+ * the old version may be one the subscriber could not see), so an UPDATE or DELETE never shows
  * more of the old row than hosted Supabase would.
  */
 function changeData(change: ChangeRow, table: TableInfo, select?: string[]) {
   const columns = select ? table.columns.filter((c) => select.includes(c.name)) : table.columns
   const names = columns.map((c) => c.name)
-  const oldNames = table.replicaIdentityFull ? names : table.primaryKey
+  const oldNames = table.replicaIdentityFull && !table.rowSecurity ? names : table.primaryKey
   const data: Record<string, unknown> = {
     schema: change.schema,
     table: change.table,

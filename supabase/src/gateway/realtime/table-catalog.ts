@@ -7,6 +7,8 @@ export interface TableInfo {
   primaryKey: string[]
   /** REPLICA IDENTITY FULL: old_record carries the whole old row, else only the primary key. */
   replicaIdentityFull: boolean
+  /** Row level security is enabled: old_record is only the primary key, even under FULL. */
+  rowSecurity: boolean
   /** In the supabase_realtime publication. */
   published: boolean
   /** The capture trigger (platform/realtime.sql) is installed. */
@@ -14,7 +16,7 @@ export interface TableInfo {
 }
 
 const TABLE_INFO_SQL = `
-  select c.relreplident = 'f' as replica_identity_full,
+  select c.relreplident = 'f' as replica_identity_full, c.relrowsecurity as row_security,
          coalesce((select json_agg(json_build_object('name', a.attname, 'type', t.typname) order by a.attnum)
                      from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
                     where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped), '[]'::json) as columns,
@@ -33,6 +35,7 @@ const TABLE_INFO_SQL = `
 
 interface TableInfoRow {
   replica_identity_full: boolean
+  row_security: boolean
   columns: TableInfo['columns']
   primary_key: string[]
   published: boolean
@@ -56,6 +59,7 @@ export class TableCatalog {
       columns: row.columns,
       primaryKey: row.primary_key,
       replicaIdentityFull: row.replica_identity_full,
+      rowSecurity: row.row_security,
       published: row.published,
       captured: row.captured,
     }

@@ -36,6 +36,28 @@ describe.each(BACKENDS)('realtime RLS and fan-out (%s)', (backend) => {
     expect(JSON.stringify(seenByA.changes)).not.toContain('b-secret')
   })
 
+  it('judges each change on its own row version: a row handed from B to A does not show A what B had', async () => {
+    const a = await gw.createUser()
+    const b = await gw.createUser()
+    // Even under REPLICA IDENTITY FULL the old row stays out of the UPDATE A gets (the table has RLS).
+    await gw.db.exec('alter table public.rt_items replica identity full')
+    const seenByA = await listen(a.client, 'handover-a', { event: '*', table: 'rt_items' })
+    const seenByB = await listen(b.client, 'handover-b', { event: '*', table: 'rt_items' })
+    // One transaction: B's private version, then the same row given to A under a new title.
+    await gw.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number }>(
+        `insert into public.rt_items (owner_id, title) values ($1::uuid, 'b-private') returning id`, [b.userId])
+      await tx.query(`update public.rt_items set owner_id = $1::uuid, title = 'now-a' where id = $2`, [a.userId, rows[0]!.id])
+    })
+    await waitFor('A’s update', () => seenByA.changes.length >= 1)
+    await waitFor('B’s insert', () => seenByB.changes.length >= 1)
+    await settle()
+    expect(titlesOf(seenByA.changes)).toEqual(['UPDATE:now-a'])
+    expect(titlesOf(seenByB.changes)).toEqual(['INSERT:b-private'])
+    expect(JSON.stringify(seenByA.changes)).not.toContain('b-private')
+    await gw.db.exec('alter table public.rt_items replica identity default')
+  })
+
   it('anon sees nothing of a table it has no grant on, the service role sees everything', async () => {
     const a = await gw.createUser()
     const anon = await listen(gw.anonClient(), 'items-anon', { event: '*', table: 'rt_items' })
