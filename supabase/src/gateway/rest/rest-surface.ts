@@ -281,7 +281,10 @@ export function createRestSurface(context: GatewayContext): Surface {
         if (error instanceof RollbackWith) return sendRest(res, error.response, head)
         const restError = toRestError(error, role)
         if (!restError) throw error
-        if (STALE_SQLSTATES.has(restError.code) && !(restError instanceof SchemaCacheMiss)) cache.markStale()
+        // 42883 also means "operator does not exist" (a filter on a type without it): that is the
+        // client's mistake, not a changed schema, and must not cost a reload per request.
+        const operatorError = restError.code === '42883' && restError.message.startsWith('operator')
+        if (STALE_SQLSTATES.has(restError.code) && !operatorError && !(restError instanceof SchemaCacheMiss)) cache.markStale()
         sendRestError(res, restError, head)
       }
     },

@@ -144,12 +144,14 @@ export async function emptyBucket(ctx: StorageContext, req: IncomingMessage, res
   sendJson(res, 200, { message: 'Successfully emptied' })
 }
 
-/** DELETE `/bucket/{id}`: only an empty bucket (409 otherwise, counted by the gateway as storage-api does). */
+/**
+ * DELETE `/bucket/{id}`: only an empty bucket. Emptiness is the objects' foreign key speaking
+ * (409), and only once RLS let the caller delete the bucket: a caller who may not gets 404 and
+ * learns nothing about what it holds.
+ */
 export async function deleteBucket(ctx: StorageContext, req: IncomingMessage, res: ServerResponse, segment: string, path: string) {
   const caller = storageCaller(req, ctx.gateway.keys)
   const id = bucketIdOf(segment)
-  const { rows } = await ctx.gateway.db.query(`select 1 from storage.objects o where o.bucket_id = $1::text limit 1`, [id])
-  if (rows.length > 0) throw storageErrors.bucketNotEmpty()
   const deleted = await asCaller(
     ctx,
     caller,
@@ -157,7 +159,6 @@ export async function deleteBucket(ctx: StorageContext, req: IncomingMessage, re
       try {
         return (await tx.query(`delete from storage.buckets b where b.id = $1::text`, [id])).rowCount
       } catch (error) {
-        // An object uploaded since the count above.
         if ((error as { code?: string }).code === '23503') throw storageErrors.bucketNotEmpty()
         throw error
       }
