@@ -26,6 +26,14 @@ export function assertObjectKey(key: unknown): string {
   return key
 }
 
+/** A body field listing 1 to `max` object names (`prefixes` of remove, `paths` of batch signing). */
+export function assertObjectKeys(value: unknown, field: string, max: number): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > max) {
+    throw storageErrors.invalidRequest(`${field} must be a list of 1 to ${max} object names`)
+  }
+  return value.map((key) => assertObjectKey(key))
+}
+
 /** Percent-decodes URL path segments (fetch encodes spaces and the like; supabase-js does not). */
 export function decodeSegments(segments: string[]): string[] {
   try {

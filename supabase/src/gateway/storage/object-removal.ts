@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { sendJson } from '../http.ts'
-import { assertBucketName, assertObjectKey, bucketAndKey, decodeSegments } from './object-names.ts'
+import { assertBucketName, assertObjectKey, assertObjectKeys, bucketAndKey, decodeSegments } from './object-names.ts'
 import { storageCaller } from './storage-caller.ts'
 import { asCaller, findBucketRules, readJsonObject, type StorageContext } from './storage-context.ts'
 import { storageErrors } from './storage-errors.ts'
@@ -22,11 +22,7 @@ export async function removeObjects(
 ): Promise<void> {
   const caller = storageCaller(req, ctx.gateway.keys)
   const bucket = assertBucketName(decodeSegments([bucketSegment])[0])
-  const { prefixes } = await readJsonObject(ctx, req)
-  if (!Array.isArray(prefixes) || prefixes.length === 0 || prefixes.length > ctx.gateway.limits.maxRows) {
-    throw storageErrors.invalidRequest(`prefixes must be a list of 1 to ${ctx.gateway.limits.maxRows} object names`)
-  }
-  const names = prefixes.map((name) => assertObjectKey(name))
+  const names = assertObjectKeys((await readJsonObject(ctx, req)).prefixes, 'prefixes', ctx.gateway.limits.maxRows)
   const deleted = await asCaller(
     ctx,
     caller,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { sendJson } from '../http.ts'
 import { JwtError, signJwt, verifyJwt } from '../jwt.ts'
-import { assertBucketName, assertObjectKey, bucketAndKey, decodeSegments } from './object-names.ts'
+import { assertBucketName, assertObjectKeys, bucketAndKey, decodeSegments } from './object-names.ts'
 import { storageCaller } from './storage-caller.ts'
 import { asCaller, readJsonObject, type StorageContext } from './storage-context.ts'
 import { storageErrors } from './storage-errors.ts'
@@ -82,11 +82,7 @@ export async function createSignedUrls(
   const bucket = assertBucketName(decoded)
   const body = await readJsonObject(ctx, req)
   const expiresIn = expiresInOf(body.expiresIn)
-  const paths = body.paths
-  if (!Array.isArray(paths) || paths.length === 0 || paths.length > ctx.gateway.limits.maxRows) {
-    throw storageErrors.invalidRequest(`paths must be a list of 1 to ${ctx.gateway.limits.maxRows} object names`)
-  }
-  const keys = paths.map((p) => assertObjectKey(p))
+  const keys = assertObjectKeys(body.paths, 'paths', ctx.gateway.limits.maxRows)
   const visible = await asCaller(
     ctx,
     caller,
