@@ -1,0 +1,8 @@
+export type { Dataset, TrainTestSplit } from './dataset.ts'
+export { DatasetError, datasetErrorCodes, type DatasetErrorCode, type DatasetErrorLocation } from './dataset-error.ts'
+export { loadDataset, maxCsvBytes, type DatasetObjectReader } from './load-dataset.ts'
+export { loadBuiltinDataset, builtinDatasetNames, type BuiltinDatasetName } from './builtin-datasets.ts'
+export { parseCsvDataset, csvLimits } from './csv-dataset.ts'
+export { splitTrainTest, selectRows, shardOf, shardRange, shardSizes } from './split.ts'
+export { fitNormalization, normalizeFeatures } from './normalization.ts'
+export { mulberry32, seedFromString, randomFromSeed, shuffledIndices, type Random } from './seeded-random.ts'

@@ -1,0 +1,18 @@
+// The isomorphic training core: everything here runs in Node and in a browser Web Worker.
+// Exporters (some Node-only: h5wasm/node) are a separate entry point, '@oblivion/model/export'.
+export * from './spec/job-spec.ts'
+export * from './data/index.ts'
+export type { DenseLayerWeights, MlpWeights, Normalization, TrainedModel } from './nn/mlp-weights.ts'
+export { denseLayerName } from './nn/mlp-weights.ts'
+export { initialWeights } from './nn/initial-weights.ts'
+export { useBackend, type BackendName, type BackendOptions } from './nn/tf-backend.ts'
+export { MlpParameters } from './nn/mlp-parameters.ts'
+export { computeRdp, epsilonForSteps, epsilonFromRdp, DEFAULT_ORDERS, OPACUS_ORDERS, TF_PRIVACY_ORDERS, type PrivacySpent } from './dp/rdp-accountant.ts'
+export { noiseMultiplierForEpsilon, NoiseCalibrationError } from './dp/noise-calibration.ts'
+export { trainLocally, type LocalTrainingOptions, type LocalTrainingResult, type TrainingProgress } from './train/local-training.ts'
+export { evaluate, type Evaluation } from './train/evaluate.ts'
+export { planPrivacy, shardEpsilon, modelEpsilon, stepsPerEpoch, type PrivacyPlan } from './train/privacy-plan.ts'
+export { prepareJobData, DEFAULT_TEST_FRACTION, type JobData } from './train/job-data.ts'
+export { encodeWeights, decodeWeights, WeightsCodecError } from './codec/weights-codec.ts'
+export { contentId, isContentId } from './codec/content-id.ts'
+export { aggregateUpdates, AggregationError } from './aggregate/aggregate-round.ts'
