@@ -128,6 +128,65 @@ export type Database = {
           },
         ]
       }
+      job_rounds: {
+        Row: {
+          aggregated_at: string | null
+          epsilon_spent: number | null
+          global_model_cid: string
+          global_model_path: string
+          job_id: string
+          metrics: Json
+          round: number
+          sample_count: number
+          started_at: string
+          status: Database["public"]["Enums"]["round_status"]
+          tasks_completed: number
+          tasks_failed: number
+          test_accuracy: number | null
+          test_loss: number | null
+        }
+        Insert: {
+          aggregated_at?: string | null
+          epsilon_spent?: number | null
+          global_model_cid: string
+          global_model_path: string
+          job_id: string
+          metrics?: Json
+          round: number
+          sample_count?: number
+          started_at?: string
+          status?: Database["public"]["Enums"]["round_status"]
+          tasks_completed?: number
+          tasks_failed?: number
+          test_accuracy?: number | null
+          test_loss?: number | null
+        }
+        Update: {
+          aggregated_at?: string | null
+          epsilon_spent?: number | null
+          global_model_cid?: string
+          global_model_path?: string
+          job_id?: string
+          metrics?: Json
+          round?: number
+          sample_count?: number
+          started_at?: string
+          status?: Database["public"]["Enums"]["round_status"]
+          tasks_completed?: number
+          tasks_failed?: number
+          test_accuracy?: number | null
+          test_loss?: number | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "job_rounds_job_id_fkey"
+            columns: ["job_id"]
+            isOneToOne: false
+            referencedRelation: "jobs"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       jobs: {
         Row: {
           chain_id: number | null
@@ -139,7 +198,7 @@ export type Database = {
           id: string
           kind: Database["public"]["Enums"]["job_kind"]
           owner_id: string
-          privacy_delta: number
+          privacy_delta: number | null
           privacy_epsilon_spent: number
           reward_wei: string
           rounds: number
@@ -161,7 +220,7 @@ export type Database = {
           id?: string
           kind?: Database["public"]["Enums"]["job_kind"]
           owner_id: string
-          privacy_delta: number
+          privacy_delta?: number | null
           privacy_epsilon_spent?: number
           reward_wei: string
           rounds: number
@@ -183,7 +242,7 @@ export type Database = {
           id?: string
           kind?: Database["public"]["Enums"]["job_kind"]
           owner_id?: string
-          privacy_delta?: number
+          privacy_delta?: number | null
           privacy_epsilon_spent?: number
           reward_wei?: string
           rounds?: number
@@ -505,6 +564,22 @@ export type Database = {
       [_ in never]: never
     }
     Functions: {
+      begin_round_aggregation: {
+        Args: { p_job_id: string }
+        Returns: {
+          artifact_cid: string
+          artifact_path: string
+          epsilon_spent: number
+          metrics: Json
+          result_id: number
+          round: number
+          sample_count: number
+          shard_index: number
+          task_id: number
+          update_norm: number
+          worker_id: string
+        }[]
+      }
       cancel_job: {
         Args: { p_job_id: string; p_reason?: string }
         Returns: {
@@ -517,7 +592,7 @@ export type Database = {
           id: string
           kind: Database["public"]["Enums"]["job_kind"]
           owner_id: string
-          privacy_delta: number
+          privacy_delta: number | null
           privacy_epsilon_spent: number
           reward_wei: string
           rounds: number
@@ -548,6 +623,29 @@ export type Database = {
           spec: Json
           task_id: number
         }[]
+      }
+      complete_job: {
+        Args: { p_job_id: string; p_model: Json }
+        Returns: {
+          artifacts: Json
+          created_at: string
+          delta: number | null
+          epsilon: number | null
+          id: string
+          job_id: string | null
+          listed: boolean
+          metrics: Json
+          name: string
+          owner_id: string
+          price_wei: string | null
+          weights_commitment: string | null
+        }
+        SetofOptions: {
+          from: "*"
+          to: "models"
+          isOneToOne: true
+          isSetofReturn: false
+        }
       }
       complete_task: {
         Args: { p_result: Json; p_task_id: number; p_worker_id: string }
@@ -592,7 +690,7 @@ export type Database = {
           id: string
           kind: Database["public"]["Enums"]["job_kind"]
           owner_id: string
-          privacy_delta: number
+          privacy_delta: number | null
           privacy_epsilon_spent: number
           reward_wei: string
           rounds: number
@@ -612,6 +710,37 @@ export type Database = {
         }
       }
       enqueue_round: { Args: { p_job_id: string }; Returns: number }
+      fail_job: {
+        Args: { p_job_id: string; p_reason: string }
+        Returns: {
+          chain_id: number | null
+          chain_job_id: string | null
+          created_at: string
+          current_round: number
+          escrow_tx_hash: string | null
+          finished_at: string | null
+          id: string
+          kind: Database["public"]["Enums"]["job_kind"]
+          owner_id: string
+          privacy_delta: number | null
+          privacy_epsilon_spent: number
+          reward_wei: string
+          rounds: number
+          shards: number
+          spec: Json
+          started_at: string | null
+          status: Database["public"]["Enums"]["job_status"]
+          status_reason: string | null
+          tasks_failed: number
+          updated_at: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "jobs"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       fail_task: {
         Args: {
           p_reason: string
@@ -640,6 +769,68 @@ export type Database = {
         SetofOptions: {
           from: "*"
           to: "tasks"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      finish_round: {
+        Args: {
+          p_epsilon_spent: number
+          p_job_id: string
+          p_metrics?: Json
+          p_test_accuracy: number
+          p_test_loss: number
+        }
+        Returns: {
+          aggregated_at: string | null
+          epsilon_spent: number | null
+          global_model_cid: string
+          global_model_path: string
+          job_id: string
+          metrics: Json
+          round: number
+          sample_count: number
+          started_at: string
+          status: Database["public"]["Enums"]["round_status"]
+          tasks_completed: number
+          tasks_failed: number
+          test_accuracy: number | null
+          test_loss: number | null
+        }
+        SetofOptions: {
+          from: "*"
+          to: "job_rounds"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      fund_job_without_escrow: {
+        Args: { p_job_id: string }
+        Returns: {
+          chain_id: number | null
+          chain_job_id: string | null
+          created_at: string
+          current_round: number
+          escrow_tx_hash: string | null
+          finished_at: string | null
+          id: string
+          kind: Database["public"]["Enums"]["job_kind"]
+          owner_id: string
+          privacy_delta: number | null
+          privacy_epsilon_spent: number
+          reward_wei: string
+          rounds: number
+          shards: number
+          spec: Json
+          started_at: string | null
+          status: Database["public"]["Enums"]["job_status"]
+          status_reason: string | null
+          tasks_failed: number
+          updated_at: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "jobs"
           isOneToOne: true
           isSetofReturn: false
         }
@@ -682,6 +873,63 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      reject_task_result: {
+        Args: { p_reason: string; p_task_id: number }
+        Returns: {
+          attempts: number
+          created_at: string
+          finished_at: string | null
+          id: number
+          job_id: string
+          last_error: string | null
+          lease_expires_at: string | null
+          leased_at: string | null
+          leased_by: string | null
+          max_attempts: number
+          priority: number
+          result_id: number | null
+          round: number
+          run_after: string
+          shard_index: number
+          status: Database["public"]["Enums"]["task_status"]
+        }
+        SetofOptions: {
+          from: "*"
+          to: "tasks"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      requeue_failed_tasks: { Args: { p_job_id: string }; Returns: number }
+      start_round: {
+        Args: {
+          p_global_model_cid: string
+          p_global_model_path: string
+          p_job_id: string
+        }
+        Returns: {
+          aggregated_at: string | null
+          epsilon_spent: number | null
+          global_model_cid: string
+          global_model_path: string
+          job_id: string
+          metrics: Json
+          round: number
+          sample_count: number
+          started_at: string
+          status: Database["public"]["Enums"]["round_status"]
+          tasks_completed: number
+          tasks_failed: number
+          test_accuracy: number | null
+          test_loss: number | null
+        }
+        SetofOptions: {
+          from: "*"
+          to: "job_rounds"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
     }
     Enums: {
       inference_status: "pending" | "fulfilled" | "refunded" | "failed"
@@ -695,6 +943,7 @@ export type Database = {
         | "failed"
         | "cancelled"
         | "expired"
+      round_status: "training" | "aggregated"
       settlement_status: "pending" | "submitted" | "confirmed" | "failed"
       task_status: "queued" | "leased" | "completed" | "failed" | "cancelled"
       worker_kind: "browser" | "cli"
@@ -743,6 +992,7 @@ export const Constants = {
         "cancelled",
         "expired",
       ],
+      round_status: ["training", "aggregated"],
       settlement_status: ["pending", "submitted", "confirmed", "failed"],
       task_status: ["queued", "leased", "completed", "failed", "cancelled"],
       worker_kind: ["browser", "cli"],

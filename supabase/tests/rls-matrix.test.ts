@@ -16,7 +16,7 @@ import { registerWorker, runningJob, SAMPLE_CID, validResult, validSpec } from '
 // nothing to do with it. Signed-in users only read: every write goes through an RPC.
 
 const TABLES = [
-  'workers', 'jobs', 'tasks', 'task_results', 'models', 'inference_requests', 'chain_events', 'settlements',
+  'workers', 'jobs', 'tasks', 'task_results', 'job_rounds', 'models', 'inference_requests', 'chain_events', 'settlements',
 ] as const
 const ROLES = ['anon', 'owner', 'other', 'service_role'] as const
 const OPS = ['select', 'insert', 'update', 'delete'] as const
@@ -45,6 +45,12 @@ const EXPECTED: Record<Table, Record<Role, Record<Op, Outcome>>> = {
     service_role: { select: 'rows',   insert: 'allowed', update: 'allowed', delete: 'allowed' },
   },
   task_results: {
+    anon:         { select: 'denied', insert: 'denied',  update: 'denied',  delete: 'denied' },
+    owner:        { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
+    other:        { select: 'none',   insert: 'denied',  update: 'denied',  delete: 'denied' },
+    service_role: { select: 'rows',   insert: 'allowed', update: 'allowed', delete: 'allowed' },
+  },
+  job_rounds: {
     anon:         { select: 'denied', insert: 'denied',  update: 'denied',  delete: 'denied' },
     owner:        { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
     other:        { select: 'none',   insert: 'denied',  update: 'denied',  delete: 'denied' },
@@ -87,6 +93,7 @@ const OWNER: Record<Table, Person> = {
   jobs: 'jobOwner',
   tasks: 'jobOwner',
   task_results: 'jobOwner',
+  job_rounds: 'jobOwner',
   models: 'modelOwner',
   inference_requests: 'buyer',
   chain_events: 'jobOwner', // any signed-in user: chain data is public
@@ -98,6 +105,7 @@ const ALSO_SEEN_BY: Array<[Table, Person, string]> = [
   ['tasks', 'workerOwner', 'the owner of the worker holding its lease'],
   ['task_results', 'workerOwner', 'the owner of the worker that produced it'],
   ['jobs', 'workerOwner', 'the owner of a worker that works on it'],
+  ['job_rounds', 'workerOwner', 'the owner of a worker that works on the job'],
   ['settlements', 'workerOwner', 'the owner of a worker that worked on the job'],
   ['inference_requests', 'modelOwner', 'the owner of the model it runs on'],
 ]
@@ -125,6 +133,13 @@ const hex32 = () => `0x${randomBytes(32).toString('hex')}`
 const CONTRACT = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
 let spareCounter = 0
 
+/** Each table's row id as text: the `id` column, or the primary key of job_rounds (job/round). */
+const ID: Record<Table, string> = {
+  workers: 'id', jobs: 'id', tasks: 'id', task_results: 'id', models: 'id', inference_requests: 'id',
+  chain_events: 'id', settlements: 'id',
+  job_rounds: `(job_id::text || '/' || round)`,
+}
+
 /** A valid new row for each table (service_role's insert must succeed), returning its id. */
 const INSERT: Record<Table, (seed: Seed) => Statement> = {
   workers: (s) => ({
@@ -148,6 +163,11 @@ const INSERT: Record<Table, (seed: Seed) => Statement> = {
           order by t.id desc limit 1
           returning id`,
     params: [s.jobId, SAMPLE_CID],
+  }),
+  job_rounds: (s) => ({
+    sql: `insert into public.job_rounds (job_id, round, global_model_cid, global_model_path)
+          values ($1::uuid, $2::integer, $3::text, $4::text) returning ${ID.job_rounds} as id`,
+    params: [s.jobId, 100 + ++spareCounter, SAMPLE_CID, `jobs/${s.jobId}/rounds/spare/global.obw`],
   }),
   models: (s) => ({
     sql: `insert into public.models (owner_id, job_id, name) values ($1::uuid, $2::uuid, 'spare model') returning id`,
@@ -175,14 +195,15 @@ const UPDATE: Record<Table, { column: string; value: string | number }> = {
   jobs: { column: 'reward_wei', value: '1' },
   tasks: { column: 'priority', value: 7 },
   task_results: { column: 'sample_count', value: 1 },
+  job_rounds: { column: 'test_accuracy', value: 0.5 },
   models: { column: 'name', value: 'renamed' },
   inference_requests: { column: 'price_wei', value: '0' },
   chain_events: { column: 'event_name', value: 'Forged' },
   settlements: { column: 'total_wei', value: '1' },
 }
 
-const updateSql = (table: Table) => `update public.${table} set ${UPDATE[table].column} = $2 where id = $1`
-const deleteSql = (table: Table) => `delete from public.${table} where id = $1`
+const updateSql = (table: Table) => `update public.${table} set ${UPDATE[table].column} = $2 where ${ID[table]} = $1`
+const deleteSql = (table: Table) => `delete from public.${table} where ${ID[table]} = $1`
 
 // ------------------------------------------------------------------ the checks
 
@@ -217,11 +238,11 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
 
   /** The whole table as service_role sees it: what "nothing changed" compares. */
   const snapshot = async (table: Table) =>
-    (await coordinator.query<{ row: string }>(`select to_jsonb(t)::text as row from public.${table} t order by t.id`))
+    (await coordinator.query<{ row: string }>(`select to_jsonb(t)::text as row from public.${table} t order by ${ID[table]}`))
       .map((r) => r.row)
 
   const idsVisibleTo = async (who: Actor, table: Table) =>
-    (await who.query<{ id: unknown }>(`select id from public.${table}`)).map((r) => String(r.id))
+    (await who.query<{ id: unknown }>(`select ${ID[table]} as id from public.${table}`)).map((r) => String(r.id))
 
   /** A spare row made by service_role with the table's insert statement. */
   async function spareRow(table: Table): Promise<string> {
@@ -265,6 +286,10 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
       `insert into public.chain_events (chain_id, block_number, block_hash, tx_hash, log_index, contract_address, event_name, args, job_id)
        values (8119, 1, $1::text, $2::text, 0, $3::text, 'JobFunded', '{"amount": "1000"}', $4::uuid) returning id`,
       [hex32(), hex32(), CONTRACT, job.id])
+    const roundId = await one(
+      `insert into public.job_rounds (job_id, round, global_model_cid, global_model_path)
+       values ($1::uuid, 1, $2::text, $3::text) returning ${ID.job_rounds} as id`,
+      [job.id, SAMPLE_CID, `jobs/${job.id}/rounds/1/global.obw`])
     const settlementId = await one(
       `insert into public.settlements (job_id, chain_id, merkle_root, payouts, total_wei)
        values ($1::uuid, 8119, $2::text, '[{"address": "0x0000000000000000000000000000000000000001", "amount_wei": "1000"}]', '1000')
@@ -281,6 +306,7 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
         jobs: job.id,
         tasks: String(held!.task_id),
         task_results: String(completed!.result_id),
+        job_rounds: roundId,
         models: modelId,
         inference_requests: inferenceId,
         chain_events: chainEventId,
@@ -329,11 +355,11 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
     if (op === 'update') {
       const changed = await who.query<Record<string, unknown>>(`${updateSql(table)} returning ${column}`, [spare, value])
       expect(changed).toEqual([{ [column]: value }])
-      const [stored] = await coordinator.query(`select ${column} from public.${table} where id = $1`, [spare])
+      const [stored] = await coordinator.query(`select ${column} from public.${table} where ${ID[table]} = $1`, [spare])
       expect(stored).toEqual({ [column]: value })
       expect((await snapshot(table)).filter((row) => !withSpare.includes(row))).toHaveLength(1) // only the spare changed
     } else {
-      const removed = await who.query<{ id: unknown }>(`${deleteSql(table)} returning id`, [spare])
+      const removed = await who.query<{ id: unknown }>(`${deleteSql(table)} returning ${ID[table]} as id`, [spare])
       expect(removed.map((r) => String(r.id))).toEqual([spare])
       expect(await snapshot(table)).toEqual(before)
     }

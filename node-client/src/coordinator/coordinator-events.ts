@@ -1,0 +1,15 @@
+/** What the coordinator reports; the CLI renders these (TTY lines or `--json`). */
+export type CoordinatorEvent =
+  | { type: 'job-started'; jobId: string; rounds: number; shards: number; noiseMultiplier: number | null }
+  | { type: 'round-started'; jobId: string; round: number; tasks: number }
+  | { type: 'result-rejected'; jobId: string; taskId: number; reason: string }
+  | { type: 'round-aggregated'; jobId: string; round: number; testAccuracy: number; testLoss: number; epsilon: number | null; shardsUsed: number }
+  | { type: 'job-completed'; jobId: string; modelId: string; testAccuracy: number; epsilon: number | null }
+  | { type: 'job-failed'; jobId: string; reason: string }
+  | { type: 'warning'; message: string }
+
+export interface CoordinatorHandle {
+  /** Finish the step in progress, then stop. */
+  stop(): Promise<void>
+  done: Promise<void>
+}

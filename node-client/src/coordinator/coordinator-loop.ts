@@ -1,0 +1,175 @@
+import { initialWeights, useBackend } from '@oblivion/model'
+import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js'
+import { callRpc } from '../worker-core/rpc.ts'
+import { ArtifactStore } from './artifact-store.ts'
+import type { CoordinatorEvent, CoordinatorHandle } from './coordinator-events.ts'
+import { finishJob } from './finish-job.ts'
+import { JobContexts, type JobRow } from './job-context.ts'
+import { aggregateRound } from './round-aggregation.ts'
+import { startRound } from './start-round.ts'
+
+export interface CoordinatorOptions {
+  /** A supabase-js client with the service_role key: the coordinator reads every job and task. */
+  supabase: SupabaseClient
+  /** Rounds are checked on every task change (Realtime) and at least this often. */
+  pollIntervalMs: number
+  /** Local networks without a chain: fund created jobs without an escrow (settlement adds the real one). */
+  fundWithoutEscrow: boolean
+  onEvent(event: CoordinatorEvent): void
+}
+
+interface TaskCount {
+  status: string
+}
+
+/**
+ * The coordinator drives every job through its rounds:
+ *   funded → round 1 (initial weights, one task per shard) → [all shards delivered] →
+ *   aggregating (FedAvg, held-out evaluation, ε) → next round … → exported model, completed.
+ * It holds no state that matters: each pass reads the jobs' status from the database and takes
+ * the next step, so a coordinator restarted at any point carries on where the last one stopped.
+ * Run one per network: the steps are guarded in SQL, but two would duplicate the work.
+ */
+export async function startCoordinator(options: CoordinatorOptions): Promise<CoordinatorHandle> {
+  const { supabase, onEvent } = options
+  // Aggregation and evaluation run TF.js ops: pick the backend before the first one.
+  await useBackend('wasm')
+  const store = new ArtifactStore(supabase)
+  const contexts = new JobContexts(supabase)
+  /** Rounds whose failed shards were already requeued once: a second shortfall fails the job. */
+  const requeued = new Set<string>()
+  let stopping = false
+  let wake: (() => void) | null = null
+  // Set by a change that arrives while a pass runs, so the next pass starts at once.
+  let dirty = false
+  const wakeUp = () => {
+    dirty = true
+    wake?.()
+    wake = null
+  }
+
+  const channel: RealtimeChannel = supabase
+    .channel('coordinator')
+    .on('postgres_changes', { event: '*', schema: 'public', table: 'jobs' }, wakeUp)
+    .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'tasks' }, wakeUp)
+    .subscribe()
+
+  async function pass(): Promise<void> {
+    const { data, error } = await supabase
+      .from('jobs')
+      .select('id, owner_id, spec, status, rounds, shards, current_round, privacy_delta')
+      .eq('kind', 'training')
+      .in('status', options.fundWithoutEscrow ? ['created', 'funded', 'running', 'aggregating'] : ['funded', 'running', 'aggregating'])
+      .order('created_at')
+    if (error) throw new Error(`Could not list jobs: ${error.message}`)
+    for (const job of data as JobRow[]) {
+      if (stopping) return
+      try {
+        await step(job)
+      } catch (failure) {
+        onEvent({ type: 'warning', message: `job ${job.id}: ${(failure as Error).message}` })
+      }
+    }
+  }
+
+  async function step(job: JobRow): Promise<void> {
+    switch (job.status) {
+      case 'created':
+        await callRpc(supabase, 'fund_job_without_escrow', { p_job_id: job.id })
+        return step({ ...job, status: 'funded' })
+      case 'funded':
+        return startJob(job)
+      case 'running':
+        return closeRoundIfDone(job)
+      case 'aggregating':
+        return aggregate(job)
+    }
+  }
+
+  async function startJob(job: JobRow): Promise<void> {
+    let context
+    try {
+      context = await contexts.get(job)
+    } catch (failure) {
+      // A spec the data cannot satisfy (classes ≠ output units, missing CSV…) will never train.
+      return failJob(job, `the job cannot start: ${(failure as Error).message}`)
+    }
+    const weights = initialWeights(context.spec.model, context.data.train.featureCount, job.id)
+    onEvent({ type: 'job-started', jobId: job.id, rounds: job.rounds, shards: job.shards, noiseMultiplier: context.privacy?.noiseMultiplier ?? null })
+    const tasks = await startRound(supabase, store, job.id, 1, weights)
+    onEvent({ type: 'round-started', jobId: job.id, round: 1, tasks })
+  }
+
+  async function closeRoundIfDone(job: JobRow): Promise<void> {
+    const { data, error } = await supabase.from('tasks').select('status').eq('job_id', job.id).eq('round', job.current_round)
+    if (error) throw new Error(`Could not read the tasks of round ${job.current_round}: ${error.message}`)
+    const tasks = data as TaskCount[]
+    if (tasks.some((t) => t.status === 'queued' || t.status === 'leased')) return
+    const context = await contexts.get(job)
+    const completed = tasks.filter((t) => t.status === 'completed').length
+    const needed = Math.ceil((context.spec.training.minShardFraction ?? 1) * job.shards)
+    if (completed < needed) {
+      const key = `${job.id}/${job.current_round}`
+      if (!requeued.has(key)) {
+        requeued.add(key)
+        const count = await callRpc<number>(supabase, 'requeue_failed_tasks', { p_job_id: job.id })
+        onEvent({ type: 'warning', message: `job ${job.id} round ${job.current_round}: ${count} failed shard(s) requeued (${completed} of ${needed} needed delivered)` })
+        return
+      }
+      return failJob(job, `round ${job.current_round} closed with ${completed} of ${job.shards} shards delivered, fewer than the ${needed} the spec needs (training.minShardFraction); see the tasks' last_error`)
+    }
+    await callRpc(supabase, 'begin_round_aggregation', { p_job_id: job.id })
+    return aggregate({ ...job, status: 'aggregating' })
+  }
+
+  async function aggregate(job: JobRow): Promise<void> {
+    const context = await contexts.get(job)
+    const outcome = await aggregateRound(supabase, store, job, context, onEvent)
+    if (outcome.kind === 'rejected' || !outcome.weights) return
+    if (job.current_round < job.rounds) {
+      const round = job.current_round + 1
+      const tasks = await startRound(supabase, store, job.id, round, outcome.weights)
+      onEvent({ type: 'round-started', jobId: job.id, round, tasks })
+      return
+    }
+    const finished = await finishJob(supabase, store, job, context, outcome.weights)
+    contexts.forget(job.id)
+    onEvent({ type: 'job-completed', jobId: job.id, ...finished })
+  }
+
+  async function failJob(job: JobRow, reason: string): Promise<void> {
+    await callRpc(supabase, 'fail_job', { p_job_id: job.id, p_reason: reason.slice(0, 500) })
+    contexts.forget(job.id)
+    onEvent({ type: 'job-failed', jobId: job.id, reason })
+  }
+
+  const done = (async () => {
+    while (!stopping) {
+      dirty = false
+      try {
+        await pass()
+      } catch (failure) {
+        onEvent({ type: 'warning', message: `${(failure as Error).message}; retrying in ${options.pollIntervalMs / 1000} s` })
+      }
+      if (stopping) break
+      if (dirty) continue
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.pollIntervalMs)
+        wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    }
+    await supabase.removeChannel(channel)
+  })()
+
+  return {
+    done,
+    async stop() {
+      stopping = true
+      wakeUp()
+      await done
+    },
+  }
+}

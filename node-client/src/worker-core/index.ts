@@ -1,0 +1,5 @@
+export { startWorker, type WorkerOptions } from './worker-loop.ts'
+export type { ClaimedTask, TaskPhase, WorkerEvent, WorkerHandle } from './worker-events.ts'
+export { ARTIFACTS_BUCKET, globalModelPath, modelFilePath, updatePath } from './artifact-paths.ts'
+export { WORK_AVAILABLE_EVENT, WORK_CHANNEL, type WorkAvailablePayload } from './work-channel.ts'
+export { callRpc, RpcError } from './rpc.ts'

@@ -1,0 +1,147 @@
+import { epsilonForSteps, parseJobSpec, prepareJobData, stepsPerEpoch } from '@oblivion/model'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TrainingNetwork, type OblivionProcess } from './support/training-network.ts'
+
+/**
+ * The acceptance run of issue 4: the sample MNIST jobs trained by two `oblivion worker`
+ * processes through the gateway, driven by an `oblivion coordinator` process.
+ */
+let network: TrainingNetwork
+let workers: OblivionProcess[]
+
+beforeAll(async () => {
+  network = await TrainingNetwork.start()
+  network.coordinator()
+  workers = [network.worker('worker-a'), network.worker('worker-b')]
+  await Promise.all(workers.map((w) => w.waitFor((line) => line.type === 'registered', 60_000)))
+})
+
+afterAll(async () => {
+  await network?.close()
+})
+
+interface ResultRow {
+  task_id: number
+  round: number
+  shard_index: number
+  worker_id: string
+  leased_by: string
+  sample_count: number
+  epsilon_spent: number | null
+  metrics: { steps: number; noise_multiplier?: number }
+  artifact_path: string
+  object_owner: string | null
+  worker_owner: string
+}
+
+async function results(jobId: string): Promise<ResultRow[]> {
+  const { rows } = await network.gateway.db.query<ResultRow>(
+    `select r.task_id, r.round, t.shard_index, r.worker_id, t.leased_by, r.sample_count, r.epsilon_spent, r.metrics,
+            r.artifact_path, o.owner::text as object_owner, w.owner_id::text as worker_owner
+       from public.task_results r
+       join public.tasks t on t.id = r.task_id
+       join public.workers w on w.id = r.worker_id
+       left join storage.objects o on o.bucket_id = 'artifacts' and 'artifacts/' || o.name = r.artifact_path
+      where r.job_id = $1 order by r.round, t.shard_index`,
+    [jobId],
+  )
+  return rows
+}
+
+describe('distributed training on the local network', () => {
+  it('trains the non-private MNIST sample job with two workers to ≥ 0.94 held-out accuracy', async () => {
+    const { jobId } = await network.createJob('sample_job/jobs/mnist-nonprivate.json')
+    const job = await network.waitForJobEnd(jobId, 280_000)
+    expect(job.status_reason ?? '').not.toMatch(/failed|cannot/)
+    expect(job.status).toBe('completed')
+
+    const { rows: rounds } = await network.gateway.db.query<{ round: number; test_accuracy: number; epsilon_spent: number | null }>(
+      'select round, test_accuracy, epsilon_spent from public.job_rounds where job_id = $1 order by round',
+      [jobId],
+    )
+    expect(rounds.map((r) => r.round)).toEqual([1, 2, 3, 4, 5])
+    expect(rounds.at(-1)!.test_accuracy).toBeGreaterThanOrEqual(0.94)
+    expect(rounds.every((r) => r.epsilon_spent === null)).toBe(true)
+
+    const delivered = await results(jobId)
+    expect(delivered).toHaveLength(20) // 5 rounds × 4 shards
+    // Shards were trained by both workers, and every update came from the lease holder, was
+    // stored by that worker's own user, and sits where the task's policy allows.
+    expect(new Set(delivered.map((r) => r.worker_id)).size).toBe(2)
+    for (const result of delivered) {
+      expect(result.worker_id).toBe(result.leased_by)
+      expect(result.object_owner).toBe(result.worker_owner)
+      expect(result.artifact_path).toBe(`artifacts/jobs/${jobId}/updates/${result.task_id}/${result.artifact_path.split('/').pop()}`)
+    }
+
+    const { rows: models } = await network.gateway.db.query<{ artifacts: Record<string, { files: unknown[] }>; epsilon: number | null; metrics: { test_accuracy: number } }>(
+      'select artifacts, epsilon, metrics from public.models where job_id = $1',
+      [jobId],
+    )
+    expect(Object.keys(models[0]!.artifacts).sort()).toEqual(['h5', 'onnx', 'pkl', 'pt', 'tfjs'])
+    expect(models[0]!.epsilon).toBeNull()
+    expect(models[0]!.metrics.test_accuracy).toBeGreaterThanOrEqual(0.94)
+  }, 300_000)
+
+  it('with DP-SGD records the ε the accountant gives for the steps each shard actually ran', async () => {
+    const { jobId } = await network.createJob('sample_job/jobs/mnist.json', (spec) => {
+      spec.training.rounds = 2
+      spec.training.localEpochs = 1
+    })
+    const job = await network.waitForJobEnd(jobId, 280_000)
+    expect(job.status).toBe('completed')
+
+    const spec = parseJobSpec((await network.gateway.db.query<{ spec: unknown }>('select spec from public.jobs where id = $1', [jobId])).rows[0]!.spec)
+    const data = await prepareJobData(spec, jobId, { readObject: () => Promise.reject(new Error('builtin data set')) })
+    const delivered = await results(jobId)
+    expect(delivered).toHaveLength(8)
+    // Per shard: steps summed over the rounds it was trained in, at q = B / n_shard.
+    const epsilons = [0, 1, 2, 3].map((shard) => {
+      const mine = delivered.filter((r) => r.shard_index === shard)
+      const n = data.shardSizes[shard]!
+      const steps = mine.reduce((sum, r) => sum + r.metrics.steps, 0)
+      expect(mine.every((r) => r.metrics.steps === stepsPerEpoch(n, 64) && r.metrics.noise_multiplier === 1)).toBe(true)
+      const expected = epsilonForSteps({ sampleRate: 64 / n, noiseMultiplier: 1, steps, delta: 1e-5 }).epsilon
+      // What the worker reported after its last round is the accountant's value for all its steps.
+      expect(mine.at(-1)!.epsilon_spent).toBeCloseTo(expected, 9)
+      return expected
+    })
+    const modelEpsilon = Math.max(...epsilons)
+    expect(job.privacy_epsilon_spent).toBeCloseTo(modelEpsilon, 9)
+    const { rows: models } = await network.gateway.db.query<{ epsilon: number; delta: number }>('select epsilon, delta from public.models where job_id = $1', [jobId])
+    expect(models[0]!.epsilon).toBeCloseTo(modelEpsilon, 9)
+    expect(models[0]!.delta).toBe(1e-5)
+    expect(modelEpsilon).toBeGreaterThan(0.1)
+  }, 300_000)
+
+  it('re-leases the shard of a worker killed with SIGKILL mid-round, and the job completes', async () => {
+    const { jobId } = await network.createJob('sample_job/jobs/mnist-nonprivate.json', (spec) => {
+      spec.training.rounds = 2
+      spec.training.localEpochs = 3
+    })
+    const victim = workers[1]!
+    const claim = (await victim.waitFor((line) => line.type === 'claimed' && (line.task as { jobId: string }).jobId === jobId, 120_000)) as {
+      task: { taskId: number }
+    }
+    const claimed = claim.task
+    // Killed while training, holding the lease: nobody gives the task back.
+    await victim.waitFor((line) => line.type === 'progress' && line.taskId === claimed.taskId && line.phase === 'train', 120_000)
+    victim.child.kill('SIGKILL')
+    await victim.exited
+
+    const job = await network.waitForJobEnd(jobId, 280_000)
+    expect(job.status).toBe('completed')
+    const { rows } = await network.gateway.db.query<{ attempts: number; last_error: string | null; result_worker: string; victim_worker: string }>(
+      `select t.attempts, t.last_error, r.worker_id::text as result_worker, victim.id::text as victim_worker
+         from public.tasks t
+         join public.task_results r on r.task_id = t.id
+         join public.workers victim on victim.name = 'worker-b'
+        where t.id = $1`,
+      [claimed.taskId],
+    )
+    const task = rows[0]!
+    expect(task.attempts).toBeGreaterThanOrEqual(2)
+    expect(task.last_error).toMatch(/lease/i)
+    expect(task.result_worker).not.toBe(task.victim_worker)
+  }, 300_000)
+})

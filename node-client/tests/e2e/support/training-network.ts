@@ -1,0 +1,141 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { SupabaseClient } from '@supabase/supabase-js'
+import { startTestGateway, type TestGateway } from '../../../../supabase/tests/gateway/support/test-gateway.ts'
+import { REPO_ROOT, startCli, tempDir, writeJson } from '../../support/run-cli.ts'
+
+/** An `oblivion` process of the network under test, with the JSON lines it printed so far. */
+export interface OblivionProcess {
+  name: string
+  child: ChildProcessWithoutNullStreams
+  lines: Array<Record<string, unknown> & { type: string }>
+  stderr: string
+  exited: Promise<number | null>
+  /** Resolves with the first line (already printed or to come) that matches. */
+  waitFor(match: (line: Record<string, unknown> & { type: string }) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
+}
+
+export interface JobState {
+  id: string
+  status: string
+  status_reason: string | null
+  current_round: number
+  privacy_epsilon_spent: number
+}
+
+/**
+ * The real network on one machine: the gateway (on a fresh PGlite database, in this process)
+ * and `oblivion coordinator` / `oblivion worker` as separate processes that reach it only over
+ * HTTP and WebSocket with supabase-js, as they would across machines.
+ */
+export class TrainingNetwork {
+  readonly processes: OblivionProcess[] = []
+
+  private constructor(
+    readonly gateway: TestGateway,
+    readonly home: string,
+    private readonly removeHome: () => Promise<void>,
+  ) {}
+
+  static async start(): Promise<TrainingNetwork> {
+    const gateway = await startTestGateway('pglite')
+    const { dir, remove } = await tempDir('oblivion-e2e-')
+    await writeJson(path.join(dir, 'gateway.json'), gateway.keys)
+    return new TrainingNetwork(gateway, dir, remove)
+  }
+
+  /** Starts `oblivion <args>` against this network (JSON output). */
+  spawn(name: string, args: string[]): OblivionProcess {
+    const child = startCli([...args, '--url', this.gateway.url, '--home', this.home, '--json'])
+    const lines: OblivionProcess['lines'] = []
+    const waiters = new Set<() => void>()
+    const proc: OblivionProcess = {
+      name,
+      child,
+      lines,
+      stderr: '',
+      exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+      waitFor: (match, timeoutMs = 120_000) =>
+        new Promise((resolve, reject) => {
+          const check = () => {
+            const found = lines.find(match)
+            if (!found) return false
+            waiters.delete(check)
+            clearTimeout(timer)
+            resolve(found)
+            return true
+          }
+          const timer = setTimeout(() => {
+            waiters.delete(check)
+            reject(new Error(`${name}: no matching line within ${timeoutMs} ms; last lines:\n${lines.slice(-10).map((l) => JSON.stringify(l)).join('\n')}\nstderr: ${proc.stderr.slice(-2000)}`))
+          }, timeoutMs)
+          if (!check()) waiters.add(check)
+        }),
+    }
+    let buffered = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk
+      let newline
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim()
+        buffered = buffered.slice(newline + 1)
+        if (!line) continue
+        try {
+          lines.push(JSON.parse(line))
+        } catch {
+          lines.push({ type: 'text', text: line })
+        }
+        for (const waiter of [...waiters]) waiter()
+      }
+    })
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (proc.stderr += chunk))
+    this.processes.push(proc)
+    return proc
+  }
+
+  coordinator(): OblivionProcess {
+    return this.spawn('coordinator', ['coordinator', '--fund-without-escrow', '--poll-seconds', '1'])
+  }
+
+  /** A CLI worker with a 10 s lease (the CLI's minimum), so a killed worker's shard is re-leased quickly. */
+  worker(name: string): OblivionProcess {
+    return this.spawn(name, ['worker', '--name', name, '--max-concurrency', '2', '--lease-seconds', '10', '--poll-seconds', '1'])
+  }
+
+  /** Creates a job from a sample spec file as a fresh job owner; returns the job id and the owner's client. */
+  async createJob(specFile: string, edit: (spec: Record<string, any>) => void = () => {}): Promise<{ jobId: string; owner: SupabaseClient }> {
+    const spec = JSON.parse(await readFile(path.join(REPO_ROOT, specFile), 'utf8')) as Record<string, any>
+    edit(spec)
+    const { client } = await this.gateway.createUser()
+    const { data, error } = await client.rpc('create_job', { p_spec: spec, p_reward_wei: '1000000000000000000' })
+    if (error) throw new Error(`create_job: ${error.message}`)
+    return { jobId: (data as { id: string }).id, owner: client }
+  }
+
+  async job(jobId: string): Promise<JobState> {
+    const { rows } = await this.gateway.db.query<JobState>('select id, status, status_reason, current_round, privacy_epsilon_spent from public.jobs where id = $1', [jobId])
+    return rows[0]!
+  }
+
+  /** Polls the database until the job ends; fails with the job's reason and the processes' stderr otherwise. */
+  async waitForJobEnd(jobId: string, timeoutMs: number): Promise<JobState> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const job = await this.job(jobId)
+      if (['completed', 'failed', 'cancelled', 'expired'].includes(job.status)) return job
+      if (Date.now() > deadline) {
+        const logs = this.processes.map((p) => `--- ${p.name}\n${p.lines.slice(-5).map((l) => JSON.stringify(l)).join('\n')}\n${p.stderr.slice(-1500)}`)
+        throw new Error(`job ${jobId} still ${job.status} (round ${job.current_round}) after ${timeoutMs} ms\n${logs.join('\n')}`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const proc of this.processes) proc.child.kill('SIGKILL')
+    await Promise.all(this.processes.map((p) => p.exited))
+    await this.gateway.close()
+    await this.removeHome()
+  }
+}
