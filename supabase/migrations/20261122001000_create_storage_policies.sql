@@ -66,13 +66,23 @@ grant execute on function internal.holds_update_lease(text), internal.my_leased_
 
 -- ------------------------------------------------------------------ artifacts
 
-create policy "Job owners and the job's workers read its artifacts" on storage.objects
+create policy "Job owners read all of their job's artifacts" on storage.objects
   for select to authenticated
   using (
     bucket_id = 'artifacts'
     and (storage.foldername(name))[1] = 'jobs'
-    and ((storage.foldername(name))[2] = any ((select internal.my_job_ids())::text[])
-         or (storage.foldername(name))[2] = any ((select internal.my_worked_job_ids())::text[]))
+    and (storage.foldername(name))[2] = any ((select internal.my_job_ids())::text[])
+  );
+
+-- Workers need only the global models they start from. Other workers' updates stay hidden: an
+-- individual update (without DP) reveals far more about its shard than the average does.
+create policy "The job's workers read its global models" on storage.objects
+  for select to authenticated
+  using (
+    bucket_id = 'artifacts'
+    and (storage.foldername(name))[1] = 'jobs'
+    and (storage.foldername(name))[3] = 'rounds'
+    and (storage.foldername(name))[2] = any ((select internal.my_worked_job_ids())::text[])
   );
 
 create policy "Workers upload the update of the task they hold" on storage.objects

@@ -8,7 +8,8 @@ import { blobBytes } from './storage-fixtures.ts'
 // The network's Storage layout and its policies (migration 20261122001000), through the official
 // supabase-js against the gateway, as workers, job owners and the coordinator use them:
 //   artifacts  jobs/<job>/rounds/<n>/global.obw (coordinator), jobs/<job>/updates/<task>/<cid>.obw
-//              (the lease holder), jobs/<job>/model/… (coordinator); read by the owner and workers
+//              (the lease holder), jobs/<job>/model/… (coordinator); the owner reads all of it, the
+//              job's workers only rounds/ (the global models)
 //   datasets   <user>/… (each user's own folder); a leased job's CSV is readable by its workers
 
 type User = Awaited<ReturnType<TestGateway['createUser']>>
@@ -154,15 +155,20 @@ describe.each(BACKENDS)('the network\'s storage policies (%s)', (backend) => {
       await fail(jobId)
     })
 
-    it('a worker that delivered a result keeps reading the job (its model included) after its lease ends', async () => {
-      const { jobId } = await runningJob(trainingSpec({ rounds: 1, shards: 1 }))
+    it('a worker that delivered keeps reading the global models, but neither updates nor the finished model', async () => {
+      const { jobId, weights } = await runningJob(trainingSpec({ rounds: 1, shards: 1 }))
       const done = await claim(operator, operatorWorker)
+      const update = updateKey(jobId, done.task_id, 'my update')
+      expect((await operator.client.storage.from('artifacts').upload(update, 'my update')).error).toBeNull()
       await rpc(operator.client, 'complete_task', { p_task_id: done.task_id, p_worker_id: operatorWorker, p_result: validResult() })
       const modelKey = `jobs/${jobId}/model/onnx/model.onnx`
       expect((await coordinator.storage.from('artifacts').upload(modelKey, 'onnx bytes')).error).toBeNull()
-      for (const reader of [owner, operator]) {
-        expect((await blobBytes((await reader.client.storage.from('artifacts').download(modelKey)).data)).toString()).toBe('onnx bytes')
-      }
+      expect((await blobBytes((await operator.client.storage.from('artifacts').download(globalModelPath(jobId, 1))).data)).toString()).toBe(weights)
+      // Updates reveal more about a shard than the average: only the job's owner (and the coordinator) read them.
+      expect((await operator.client.storage.from('artifacts').download(update)).error).toMatchObject(NOT_FOUND)
+      expect((await operator.client.storage.from('artifacts').download(modelKey)).error).toMatchObject(NOT_FOUND)
+      expect((await blobBytes((await owner.client.storage.from('artifacts').download(update)).data)).toString()).toBe('my update')
+      expect((await blobBytes((await owner.client.storage.from('artifacts').download(modelKey)).data)).toString()).toBe('onnx bytes')
       expect((await stranger.client.storage.from('artifacts').download(modelKey)).error).toMatchObject(NOT_FOUND)
       await fail(jobId)
     })
