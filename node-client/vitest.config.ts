@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
+    // Projects run one after another (supabase, model, node-client): each sizes its own
+    // parallelism for the 2-core machine, and vitest needs distinct groups for that.
+    sequence: { groupOrder: 2 },
     name: 'node-client',
     include: ['tests/**/*.test.ts'],
     // The CLI tests spawn `oblivion` processes (tsx compiles on start, ~1 s each) and start a

@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
+    // Projects run one after another (supabase, model, node-client): each sizes its own
+    // parallelism for the 2-core machine, and vitest needs distinct groups for that.
+    sequence: { groupOrder: 0 },
     name: 'supabase',
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/support/global-setup.ts'],

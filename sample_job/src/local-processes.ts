@@ -12,6 +12,10 @@ export type JsonLine = Record<string, unknown> & { type?: string }
 export interface NetworkProcess {
   name: string
   child: ChildProcess
+  /** Every line printed so far (a line that is not JSON becomes {type: 'text', text}). */
+  lines: JsonLine[]
+  /** What it wrote to stderr, when started with captureStderr (else stderr is passed through, prefixed). */
+  stderr(): string
   exited: Promise<number | null>
   /** Resolves with the first JSON line that matches (already printed or to come). */
   waitFor(match: (line: JsonLine) => boolean, timeoutMs?: number): Promise<JsonLine>
@@ -19,12 +23,19 @@ export interface NetworkProcess {
   stop(graceMs?: number): Promise<void>
 }
 
-/**
- * Starts a process whose stdout is JSON lines, echoing them (prefixed with `name`) through
- * `echo` when given; stderr goes to ours, prefixed.
- */
-export function startJsonProcess(name: string, command: string, args: string[], echo?: (name: string, line: JsonLine) => void): NetworkProcess {
-  const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } })
+export interface ProcessOptions {
+  /** Called with each JSON line as it is printed. */
+  echo?: (name: string, line: JsonLine) => void
+  env?: NodeJS.ProcessEnv
+  /** Keep stderr for stderr() instead of passing it through to ours. */
+  captureStderr?: boolean
+}
+
+/** Starts a process whose stdout is JSON lines (see NetworkProcess). */
+export function startJsonProcess(name: string, command: string, args: string[], options: ProcessOptions = {}): NetworkProcess {
+  const { echo } = options
+  const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? { ...process.env } })
+  let stderr = ''
   const lines: JsonLine[] = []
   const waiters = new Set<() => void>()
   let buffered = ''
@@ -47,12 +58,15 @@ export function startJsonProcess(name: string, command: string, args: string[], 
     }
   })
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    for (const text of chunk.split('\n')) if (text.trim()) process.stderr.write(`[${name}] ${text}\n`)
+    if (options.captureStderr) stderr += chunk
+    else for (const text of chunk.split('\n')) if (text.trim()) process.stderr.write(`[${name}] ${text}\n`)
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   return {
     name,
     child,
+    lines,
+    stderr: () => stderr,
     exited,
     waitFor(match, timeoutMs = 120_000) {
       return new Promise((resolve, reject) => {
@@ -66,7 +80,8 @@ export function startJsonProcess(name: string, command: string, args: string[], 
         }
         const timer = setTimeout(() => {
           waiters.delete(check)
-          reject(new Error(`${name}: nothing expected was printed within ${timeoutMs / 1000} s`))
+          const last = lines.slice(-5).map((line) => JSON.stringify(line)).join('\n')
+          reject(new Error(`${name}: nothing expected was printed within ${timeoutMs / 1000} s; last lines:\n${last}\n${stderr.slice(-1500)}`))
         }, timeoutMs)
         void exited.then((code) => {
           if (waiters.has(check)) {
@@ -89,22 +104,21 @@ export function startJsonProcess(name: string, command: string, args: string[], 
 }
 
 /** `npm start` in a process of its own, on a free port, with its state in `home`. */
-export async function startNetwork(home: string, echo?: (name: string, line: JsonLine) => void): Promise<{ url: string; process: NetworkProcess }> {
-  const proc = startJsonProcess('network', process.execPath, ['--import', 'tsx', START_SCRIPT, '--home', home, '--port', '0', '--json'], echo)
+export async function startNetwork(home: string): Promise<{ url: string; process: NetworkProcess }> {
+  const proc = startJsonProcess('network', process.execPath, ['--import', 'tsx', START_SCRIPT, '--home', home, '--port', '0', '--json'])
   const ready = await proc.waitFor((line) => typeof line.url === 'string', 180_000)
   return { url: String(ready.url), process: proc }
 }
 
 /** `oblivion <args>` against the network at `url` with state in `home`, JSON output. */
-export function startOblivion(name: string, args: string[], network: { url: string; home: string }, echo?: (name: string, line: JsonLine) => void): NetworkProcess {
-  return startJsonProcess(name, process.execPath, [OBLIVION_BIN, ...args, '--url', network.url, '--home', network.home, '--json'], echo)
+export function startOblivion(name: string, args: string[], network: { url: string; home: string }, options: ProcessOptions = {}): NetworkProcess {
+  return startJsonProcess(name, process.execPath, [OBLIVION_BIN, ...args, '--url', network.url, '--home', network.home, '--json'], options)
 }
 
 /** Runs `oblivion <args>` to the end and returns its JSON lines (throws on a non-zero exit). */
 export async function runOblivion(args: string[], network: { url: string; home: string }): Promise<JsonLine[]> {
-  const lines: JsonLine[] = []
-  const proc = startOblivion(`oblivion ${args[0]} ${args[1] ?? ''}`.trim(), args, network, (_, line) => lines.push(line))
+  const proc = startOblivion(`oblivion ${args[0]} ${args[1] ?? ''}`.trim(), args, network)
   const code = await proc.exited
-  if (code !== 0) throw new Error(`oblivion ${args.join(' ')} exited with code ${code}: ${JSON.stringify(lines.slice(-3))}`)
-  return lines
+  if (code !== 0) throw new Error(`oblivion ${args.join(' ')} exited with code ${code}: ${JSON.stringify(proc.lines.slice(-3))}`)
+  return proc.lines
 }

@@ -1,13 +1,14 @@
 import { epsilonForSteps, parseJobSpec, prepareJobData, stepsPerEpoch } from '@oblivion/model'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TrainingNetwork, type OblivionProcess } from './support/training-network.ts'
+import type { NetworkProcess } from '../../../sample_job/src/local-processes.ts'
+import { TrainingNetwork } from './support/training-network.ts'
 
 /**
  * The acceptance run of issue 4: the sample MNIST jobs trained by two `oblivion worker`
  * processes through the gateway, driven by an `oblivion coordinator` process.
  */
 let network: TrainingNetwork
-let workers: OblivionProcess[]
+let workers: NetworkProcess[]
 
 beforeAll(async () => {
   network = await TrainingNetwork.start()

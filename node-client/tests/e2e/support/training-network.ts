@@ -1,20 +1,9 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { SupabaseClient } from '@supabase/supabase-js'
+import { startOblivion, type NetworkProcess } from '../../../../sample_job/src/local-processes.ts'
 import { startTestGateway, type TestGateway } from '../../../../supabase/tests/gateway/support/test-gateway.ts'
-import { REPO_ROOT, startCli, tempDir, writeJson } from '../../support/run-cli.ts'
-
-/** An `oblivion` process of the network under test, with the JSON lines it printed so far. */
-export interface OblivionProcess {
-  name: string
-  child: ChildProcessWithoutNullStreams
-  lines: Array<Record<string, unknown> & { type: string }>
-  stderr: string
-  exited: Promise<number | null>
-  /** Resolves with the first line (already printed or to come) that matches. */
-  waitFor(match: (line: Record<string, unknown> & { type: string }) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
-}
+import { cliEnv, REPO_ROOT, tempDir, writeJson } from '../../support/run-cli.ts'
 
 export interface JobState {
   id: string
@@ -30,7 +19,7 @@ export interface JobState {
  * HTTP and WebSocket with supabase-js, as they would across machines.
  */
 export class TrainingNetwork {
-  readonly processes: OblivionProcess[] = []
+  readonly processes: NetworkProcess[] = []
 
   private constructor(
     readonly gateway: TestGateway,
@@ -45,61 +34,19 @@ export class TrainingNetwork {
     return new TrainingNetwork(gateway, dir, remove)
   }
 
-  /** Starts `oblivion <args>` against this network (JSON output). */
-  spawn(name: string, args: string[]): OblivionProcess {
-    const child = startCli([...args, '--url', this.gateway.url, '--home', this.home, '--json'])
-    const lines: OblivionProcess['lines'] = []
-    const waiters = new Set<() => void>()
-    const proc: OblivionProcess = {
-      name,
-      child,
-      lines,
-      stderr: '',
-      exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-      waitFor: (match, timeoutMs = 120_000) =>
-        new Promise((resolve, reject) => {
-          const check = () => {
-            const found = lines.find(match)
-            if (!found) return false
-            waiters.delete(check)
-            clearTimeout(timer)
-            resolve(found)
-            return true
-          }
-          const timer = setTimeout(() => {
-            waiters.delete(check)
-            reject(new Error(`${name}: no matching line within ${timeoutMs} ms; last lines:\n${lines.slice(-10).map((l) => JSON.stringify(l)).join('\n')}\nstderr: ${proc.stderr.slice(-2000)}`))
-          }, timeoutMs)
-          if (!check()) waiters.add(check)
-        }),
-    }
-    let buffered = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk
-      let newline
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline).trim()
-        buffered = buffered.slice(newline + 1)
-        if (!line) continue
-        try {
-          lines.push(JSON.parse(line))
-        } catch {
-          lines.push({ type: 'text', text: line })
-        }
-        for (const waiter of [...waiters]) waiter()
-      }
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (proc.stderr += chunk))
+  /** Starts `oblivion <args>` against this network (JSON output, stderr kept for failure messages). */
+  spawn(name: string, args: string[]): NetworkProcess {
+    const proc = startOblivion(name, args, { url: this.gateway.url, home: this.home }, { env: cliEnv(), captureStderr: true })
     this.processes.push(proc)
     return proc
   }
 
-  coordinator(): OblivionProcess {
+  coordinator(): NetworkProcess {
     return this.spawn('coordinator', ['coordinator', '--fund-without-escrow', '--poll-seconds', '1'])
   }
 
   /** A CLI worker with a 10 s lease (the CLI's minimum), so a killed worker's shard is re-leased quickly. */
-  worker(name: string): OblivionProcess {
+  worker(name: string): NetworkProcess {
     return this.spawn(name, ['worker', '--name', name, '--max-concurrency', '2', '--lease-seconds', '10', '--poll-seconds', '1'])
   }
 
@@ -125,7 +72,7 @@ export class TrainingNetwork {
       const job = await this.job(jobId)
       if (['completed', 'failed', 'cancelled', 'expired'].includes(job.status)) return job
       if (Date.now() > deadline) {
-        const logs = this.processes.map((p) => `--- ${p.name}\n${p.lines.slice(-5).map((l) => JSON.stringify(l)).join('\n')}\n${p.stderr.slice(-1500)}`)
+        const logs = this.processes.map((p) => `--- ${p.name}\n${p.lines.slice(-5).map((l) => JSON.stringify(l)).join('\n')}\n${p.stderr().slice(-1500)}`)
         throw new Error(`job ${jobId} still ${job.status} (round ${job.current_round}) after ${timeoutMs} ms\n${logs.join('\n')}`)
       }
       await new Promise((resolve) => setTimeout(resolve, 500))
