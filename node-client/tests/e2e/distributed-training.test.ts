@@ -1,4 +1,6 @@
-import { epsilonForSteps, parseJobSpec, prepareJobData, stepsPerEpoch } from '@oblivion/model'
+import * as tf from '@tensorflow/tfjs'
+import { contentId, decodeWeights, encodeWeights, epsilonForSteps, MlpParameters, parseJobSpec, prepareJobData, stepsPerEpoch, useBackend } from '@oblivion/model'
+import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { NetworkProcess } from '../../../sample_job/src/local-processes.ts'
 import { TrainingNetwork } from './support/training-network.ts'
@@ -11,6 +13,7 @@ let network: TrainingNetwork
 let workers: NetworkProcess[]
 
 beforeAll(async () => {
+  await useBackend('wasm') // this process compares the published models with the aggregated weights
   network = await TrainingNetwork.start()
   network.coordinator()
   workers = [network.worker('worker-a'), network.worker('worker-b')]
@@ -33,6 +36,12 @@ interface ResultRow {
   artifact_path: string
   object_owner: string | null
   worker_owner: string
+}
+
+async function download(path: string): Promise<Uint8Array> {
+  const { data, error } = await network.gateway.serviceClient().storage.from('artifacts').download(path)
+  if (error || !data) throw new Error(`download ${path}: ${error?.message}`)
+  return new Uint8Array(await data.arrayBuffer())
 }
 
 async function results(jobId: string): Promise<ResultRow[]> {
@@ -82,6 +91,31 @@ describe('distributed training on the local network', () => {
     expect(Object.keys(models[0]!.artifacts).sort()).toEqual(['h5', 'onnx', 'pkl', 'pt', 'tfjs'])
     expect(models[0]!.epsilon).toBeNull()
     expect(models[0]!.metrics.test_accuracy).toBeGreaterThanOrEqual(0.94)
+
+    // The published TF.js and ONNX files predict what the aggregated weights predict, on the
+    // 1,000 held-out digits.
+    const spec = parseJobSpec((await network.gateway.db.query<{ spec: unknown }>('select spec from public.jobs where id = $1', [jobId])).rows[0]!.spec)
+    const test = (await prepareJobData(spec, jobId, { readObject: () => Promise.reject(new Error('builtin data set')) })).test
+    expect(test.count).toBe(1000)
+    const final = new MlpParameters(decodeWeights(await download(`jobs/${jobId}/rounds/6/global.obw`)).weights)
+    const x = tf.tensor2d(test.features, [test.count, 784])
+    const expected = Array.from(await final.predict(x).argMax(1).data())
+    const files = Object.fromEntries(
+      await Promise.all(Object.values(models[0]!.artifacts).flatMap((a) => a.files as { name: string; path: string }[]).map(async (f) => [f.name, await download(f.path)] as const)),
+    )
+    const manifest = JSON.parse(new TextDecoder().decode(files['model.json'])) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] }
+    const weightData = files['weights.bin']!.slice().buffer
+    const tfjsModel = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: manifest.weightsManifest[0]!.weights, weightData }))
+    expect(Array.from(await (tfjsModel.predict(x) as tf.Tensor).argMax(1).data())).toEqual(expected)
+    const session = await ort.InferenceSession.create(files['model.onnx']!)
+    const output = await session.run({ input: new ort.Tensor('float32', test.features, [test.count, 784]) })
+    const probabilities = output.probabilities!.data as Float32Array
+    const onnxArgmax = Array.from({ length: test.count }, (_, i) => {
+      const row = probabilities.subarray(i * 10, i * 10 + 10)
+      return row.indexOf(Math.max(...row))
+    })
+    expect(onnxArgmax).toEqual(expected)
+    final.dispose()
   }, 300_000)
 
   it('with DP-SGD records the ε the accountant gives for the steps each shard actually ran', async () => {
@@ -114,6 +148,65 @@ describe('distributed training on the local network', () => {
     expect(models[0]!.delta).toBe(1e-5)
     expect(modelEpsilon).toBeGreaterThan(0.1)
   }, 300_000)
+
+  it('refuses an update with NaN weights: the shard goes back to the queue and an honest worker retrains it', async () => {
+    // Pause the honest workers so that the impostor gets a task of the new job.
+    for (const worker of workers) worker.child.kill('SIGSTOP')
+    let jobId: string
+    let taskId: number
+    try {
+      ;({ jobId } = await network.createJob('sample_job/jobs/mnist-nonprivate.json', (spec) => {
+        spec.training.rounds = 1
+        spec.training.localEpochs = 1
+      }))
+      const mallory = await network.gateway.createUser()
+      const { data: worker } = await mallory.client.rpc('register_worker', { p_name: 'mallory', p_kind: 'cli', p_capabilities: {} })
+      const workerId = (worker as { id: string }).id
+      let task: { task_id: number; job_id: string } | undefined
+      for (let tries = 0; !task && tries < 100; tries++) {
+        const { data } = await mallory.client.rpc('claim_task', { p_worker_id: workerId, p_lease_seconds: 60 })
+        task = (data as { task_id: number; job_id: string }[])[0]
+        if (!task) await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      expect(task?.job_id).toBe(jobId)
+      taskId = task!.task_id
+      const globalBytes = await mallory.client.storage.from('artifacts').download(`jobs/${jobId}/rounds/1/global.obw`)
+      const { weights } = decodeWeights(new Uint8Array(await globalBytes.data!.arrayBuffer()))
+      weights.layers[0]!.kernel[42] = Number.NaN
+      const bytes = encodeWeights(weights)
+      const cid = await contentId(bytes)
+      const path = `jobs/${jobId}/updates/${taskId}/${cid}.obw`
+      expect((await mallory.client.storage.from('artifacts').upload(path, bytes)).error).toBeNull()
+      const { error } = await mallory.client.rpc('complete_task', {
+        p_task_id: taskId,
+        p_worker_id: workerId,
+        p_result: { artifact_cid: cid, artifact_path: `artifacts/${path}`, sample_count: 2250 },
+      })
+      expect(error).toBeNull()
+    } finally {
+      for (const worker of workers) worker.child.kill('SIGCONT')
+    }
+    const job = await network.waitForJobEnd(jobId, 280_000)
+    expect(job.status).toBe('completed')
+    const { rows } = await network.gateway.db.query<{ attempts: number; last_error: string; worker_name: string }>(
+      `select t.attempts, t.last_error, w.name as worker_name
+         from public.tasks t join public.task_results r on r.id = t.result_id join public.workers w on w.id = r.worker_id
+        where t.id = $1`,
+      [taskId],
+    )
+    expect(rows[0]!.attempts).toBe(2)
+    expect(rows[0]!.last_error).toMatch(/rejected.*NaN/i)
+    expect(rows[0]!.worker_name).not.toBe('mallory')
+  }, 300_000)
+
+  it('fails a job whose CSV data set cannot be read, saying which file and why', async () => {
+    const { jobId } = await network.createJob('sample_job/jobs/iris-csv.json', (spec) => {
+      spec.dataset.path = 'nobody/iris.csv'
+    })
+    const job = await network.waitForJobEnd(jobId, 60_000)
+    expect(job.status).toBe('failed')
+    expect(job.status_reason).toMatch(/cannot start.*datasets\/nobody\/iris\.csv/)
+  }, 120_000)
 
   it('re-leases the shard of a worker killed with SIGKILL mid-round, and the job completes', async () => {
     const { jobId } = await network.createJob('sample_job/jobs/mnist-nonprivate.json', (spec) => {
