@@ -13,7 +13,9 @@ import { runOblivion, startNetwork, startOblivion, type NetworkProcess } from '.
  *    non-private and DP-SGD, and the DP overhead ratio (target ≤ 2×);
  *  - timeTo94: wall time from job creation to the first round whose held-out accuracy is
  *    ≥ 0.94, for the non-private MNIST sample job with 1, 2 and 4 worker processes, each run on
- *    a fresh local network (gateway on embedded PGlite) with its own coordinator.
+ *    a fresh local network (gateway on embedded PGlite) with its own coordinator, and the mean
+ *    time of a round (which round first reaches 0.94 varies from run to run: fresh noise and
+ *    shuffling each time).
  * Options: --workers 1,2,4   --skip-network (local step only)
  */
 const { values } = parseArgs({ options: { workers: { type: 'string', default: '1,2,4' }, 'skip-network': { type: 'boolean', default: false } } })
@@ -21,6 +23,7 @@ const { values } = parseArgs({ options: { workers: { type: 'string', default: '1
 interface RoundRow {
   round: number
   test_accuracy: number | null
+  started_at: string
   aggregated_at: string | null
 }
 
@@ -43,14 +46,18 @@ async function timeTo94(workers: number) {
     const deadline = Date.now() + 15 * 60_000
     for (;;) {
       const { data: job } = await service.from('jobs').select('status, created_at, finished_at').eq('id', jobId).single()
-      const { data: rounds } = await service.from('job_rounds').select('round, test_accuracy, aggregated_at').eq('job_id', jobId).order('round')
+      const { data: rounds } = await service.from('job_rounds').select('round, test_accuracy, started_at, aggregated_at').eq('job_id', jobId).order('round')
       const reached = (rounds as RoundRow[] | null)?.find((r) => r.aggregated_at && (r.test_accuracy ?? 0) >= 0.94)
       if (reached || (job && ['completed', 'failed', 'cancelled'].includes(job.status)) || Date.now() > deadline) {
         const createdAt = Date.parse(job!.created_at)
+        const done = (rounds as RoundRow[]).filter((r) => r.aggregated_at)
+        const roundSeconds = done.map((r) => (Date.parse(r.aggregated_at!) - Date.parse(r.started_at)) / 1000)
         return {
           workers,
           secondsTo94: reached ? (Date.parse(reached.aggregated_at!) - createdAt) / 1000 : null,
           roundReached: reached?.round ?? null,
+          // Training + aggregation of one round: the part that more workers should shorten.
+          meanSecondsPerRound: roundSeconds.length ? Number((roundSeconds.reduce((a, b) => a + b, 0) / roundSeconds.length).toFixed(2)) : null,
           accuracies: (rounds as RoundRow[]).map((r) => r.test_accuracy),
           status: job!.status,
         }

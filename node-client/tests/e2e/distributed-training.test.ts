@@ -238,4 +238,31 @@ describe('distributed training on the local network', () => {
     expect(task.last_error).toMatch(/lease/i)
     expect(task.result_worker).not.toBe(task.victim_worker)
   }, 300_000)
+
+  it('Ctrl-C twice gives a running task back with the reason and exits 130; the job still completes', async () => {
+    const leaver = network.worker('worker-c')
+    await leaver.waitFor((line) => line.type === 'registered', 60_000)
+    const { jobId } = await network.createJob('sample_job/jobs/mnist-nonprivate.json', (spec) => {
+      spec.training.rounds = 1
+      spec.training.localEpochs = 4
+    })
+    const claim = (await leaver.waitFor((line) => line.type === 'claimed' && (line.task as { jobId: string }).jobId === jobId, 120_000)) as {
+      task: { taskId: number }
+    }
+    await leaver.waitFor((line) => line.type === 'progress' && line.taskId === claim.task.taskId && line.phase === 'train', 120_000)
+    leaver.child.kill('SIGINT')
+    await leaver.waitFor((line) => line.type === 'draining', 30_000)
+    leaver.child.kill('SIGINT')
+    const released = await leaver.waitFor((line) => line.type === 'released', 30_000)
+    expect(released.taskIds).toContain(claim.task.taskId)
+    expect(await leaver.exited).toBe(130)
+
+    const job = await network.waitForJobEnd(jobId, 280_000)
+    expect(job.status).toBe('completed')
+    const { rows } = await network.gateway.db.query<{ attempts: number; last_error: string }>('select attempts, last_error from public.tasks where id = $1', [
+      claim.task.taskId,
+    ])
+    expect(rows[0]!.attempts).toBe(2)
+    expect(rows[0]!.last_error).toMatch(/second Ctrl-C/)
+  }, 300_000)
 })
