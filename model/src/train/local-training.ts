@@ -63,7 +63,6 @@ export async function trainLocally(options: LocalTrainingOptions): Promise<Local
   const perEpoch = stepsPerEpoch(shard.count, training.batchSize)
   const steps = perEpoch * training.localEpochs
   const sampleRate = Math.min(1, training.batchSize / shard.count)
-  const batchFeatures = new Float32Array(shard.count * shard.featureCount)
   let lastYield = Date.now()
   let step = 0
   let epochLoss = 0
@@ -84,7 +83,7 @@ export async function trainLocally(options: LocalTrainingOptions): Promise<Local
           ? order.subarray(s * training.batchSize, Math.min(shard.count, (s + 1) * training.batchSize))
           : poissonSample(shard.count, sampleRate)
         const stats = tf.tidy(() => {
-          const grads = rows.length > 0 ? gradientsFor(params, shard, rows, classCount, batchFeatures, privacy?.clipNorm ?? null) : null
+          const grads = rows.length > 0 ? gradientsFor(params, shard, rows, classCount, privacy?.clipNorm ?? null) : null
           const named: tf.NamedTensorMap = {}
           params.kernels.forEach((kernel, l) => {
             named[kernel.name] = finalGradient(grads?.kernels[l] ?? tf.zerosLike(kernel), privacy, training.batchSize, rows.length)
@@ -137,11 +136,10 @@ function gradientsFor(
   shard: Dataset,
   rows: Uint32Array,
   classCount: number,
-  scratch: Float32Array,
   clipNorm: number | null,
 ) {
   const f = shard.featureCount
-  const features = scratch.subarray(0, rows.length * f)
+  const features = new Float32Array(rows.length * f)
   const oneHot = new Float32Array(rows.length * classCount)
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!
