@@ -3,8 +3,12 @@ import type { Database } from '../../../src/db/database.ts'
 
 export type Change = RealtimePostgresChangesPayload<Record<string, unknown>>
 
-/** Polls until `check` holds (changes arrive asynchronously), else fails with `what`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+/**
+ * Polls until `check` holds (changes arrive asynchronously), else fails with `what`. 30 s: in
+ * one full CI run a first change took over 10 s to arrive while claims-concurrency held 64
+ * connections busy on the 2-core machine (not reproduced since; a lost change still fails).
+ */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
