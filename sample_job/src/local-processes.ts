@@ -105,7 +105,8 @@ export function startJsonProcess(name: string, command: string, args: string[], 
 
 /** `npm start` in a process of its own, on a free port, with its state in `home`. */
 export async function startNetwork(home: string): Promise<{ url: string; process: NetworkProcess }> {
-  const proc = startJsonProcess('network', process.execPath, ['--import', 'tsx', START_SCRIPT, '--home', home, '--port', '0', '--json'])
+  // The chain is not used by training yet; --no-chain keeps these runs off port 8545.
+  const proc = startJsonProcess('network', process.execPath, ['--import', 'tsx', START_SCRIPT, '--home', home, '--port', '0', '--no-chain', '--json'])
   const ready = await proc.waitFor((line) => typeof line.url === 'string', 180_000)
   return { url: String(ready.url), process: proc }
 }
