@@ -13,6 +13,27 @@ export type Json =
 export type Database = {
   public: {
     Tables: {
+      chain_cursors: {
+        Row: {
+          chain_id: number
+          contract_address: string
+          last_block: number
+          updated_at: string
+        }
+        Insert: {
+          chain_id: number
+          contract_address: string
+          last_block: number
+          updated_at?: string
+        }
+        Update: {
+          chain_id?: number
+          contract_address?: string
+          last_block?: number
+          updated_at?: string
+        }
+        Relationships: []
+      }
       chain_events: {
         Row: {
           args: Json
@@ -514,6 +535,36 @@ export type Database = {
           },
         ]
       }
+      wallet_bonds: {
+        Row: {
+          address: string
+          block_number: number
+          bonded_wei: string
+          chain_id: number
+          unbonding_wei: string
+          unlock_at: string | null
+          updated_at: string
+        }
+        Insert: {
+          address: string
+          block_number: number
+          bonded_wei: string
+          chain_id: number
+          unbonding_wei: string
+          unlock_at?: string | null
+          updated_at?: string
+        }
+        Update: {
+          address?: string
+          block_number?: number
+          bonded_wei?: string
+          chain_id?: number
+          unbonding_wei?: string
+          unlock_at?: string | null
+          updated_at?: string
+        }
+        Relationships: []
+      }
       workers: {
         Row: {
           capabilities: Json
@@ -524,6 +575,7 @@ export type Database = {
           max_concurrency: number
           name: string
           owner_id: string
+          payout_address: string | null
           registered_at: string
           reputation: number | null
           tasks_completed: number
@@ -538,6 +590,7 @@ export type Database = {
           max_concurrency?: number
           name: string
           owner_id: string
+          payout_address?: string | null
           registered_at?: string
           reputation?: never
           tasks_completed?: number
@@ -552,6 +605,7 @@ export type Database = {
           max_concurrency?: number
           name?: string
           owner_id?: string
+          payout_address?: string | null
           registered_at?: string
           reputation?: never
           tasks_completed?: number
@@ -845,12 +899,22 @@ export type Database = {
       network_stats: { Args: never; Returns: Json }
       network_topology: { Args: never; Returns: Json }
       reap_expired_leases: { Args: never; Returns: number }
+      record_chain_events: {
+        Args: {
+          p_chain_id: number
+          p_contract_address: string
+          p_events: Json
+          p_last_block: number
+        }
+        Returns: number
+      }
       register_worker: {
         Args: {
           p_capabilities?: Json
           p_kind: Database["public"]["Enums"]["worker_kind"]
           p_max_concurrency?: number
           p_name: string
+          p_payout_address?: string
         }
         Returns: {
           capabilities: Json
@@ -861,6 +925,7 @@ export type Database = {
           max_concurrency: number
           name: string
           owner_id: string
+          payout_address: string | null
           registered_at: string
           reputation: number | null
           tasks_completed: number

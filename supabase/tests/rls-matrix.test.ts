@@ -17,6 +17,7 @@ import { registerWorker, runningJob, SAMPLE_CID, validResult, validSpec } from '
 
 const TABLES = [
   'workers', 'jobs', 'tasks', 'task_results', 'job_rounds', 'models', 'inference_requests', 'chain_events', 'settlements',
+  'wallet_bonds', 'chain_cursors',
 ] as const
 const ROLES = ['anon', 'owner', 'other', 'service_role'] as const
 const OPS = ['select', 'insert', 'update', 'delete'] as const
@@ -81,6 +82,20 @@ const EXPECTED: Record<Table, Record<Role, Record<Op, Outcome>>> = {
     other:        { select: 'none',   insert: 'denied',  update: 'denied',  delete: 'denied' },
     service_role: { select: 'rows',   insert: 'allowed', update: 'allowed', delete: 'allowed' },
   },
+  // Bonds are on chain, where anyone can read them already.
+  wallet_bonds: {
+    anon:         { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
+    owner:        { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
+    other:        { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
+    service_role: { select: 'rows',   insert: 'allowed', update: 'allowed', delete: 'allowed' },
+  },
+  // How far the coordinator has read the chain: its own bookkeeping.
+  chain_cursors: {
+    anon:         { select: 'denied', insert: 'denied',  update: 'denied',  delete: 'denied' },
+    owner:        { select: 'denied', insert: 'denied',  update: 'denied',  delete: 'denied' },
+    other:        { select: 'denied', insert: 'denied',  update: 'denied',  delete: 'denied' },
+    service_role: { select: 'rows',   insert: 'allowed', update: 'allowed', delete: 'allowed' },
+  },
 }
 
 // The people in the seed: a job owner whose job one worker trains, a model owner, a buyer of
@@ -98,6 +113,8 @@ const OWNER: Record<Table, Person> = {
   inference_requests: 'buyer',
   chain_events: 'jobOwner', // any signed-in user: chain data is public
   settlements: 'jobOwner',
+  wallet_bonds: 'workerOwner', // any signed-in user: chain data is public
+  chain_cursors: 'jobOwner', // nobody but the coordinator
 }
 
 /** Besides the owner, these people see the seeded row too (and "other" still sees none). */
@@ -130,14 +147,17 @@ interface Statement {
 }
 
 const hex32 = () => `0x${randomBytes(32).toString('hex')}`
+const hex20 = () => `0x${randomBytes(20).toString('hex')}`
 const CONTRACT = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
 let spareCounter = 0
 
-/** Each table's row id as text: the `id` column, or the primary key of job_rounds (job/round). */
+/** Each table's row id as text: the `id` column, or the primary key (job/round, chain/address). */
 const ID: Record<Table, string> = {
   workers: 'id', jobs: 'id', tasks: 'id', task_results: 'id', models: 'id', inference_requests: 'id',
   chain_events: 'id', settlements: 'id',
   job_rounds: `(job_id::text || '/' || round)`,
+  wallet_bonds: `(chain_id::text || '/' || address)`,
+  chain_cursors: `(chain_id::text || '/' || contract_address)`,
 }
 
 /** A valid new row for each table (service_role's insert must succeed), returning its id. */
@@ -187,6 +207,16 @@ const INSERT: Record<Table, (seed: Seed) => Statement> = {
     sql: `insert into public.settlements (job_id, chain_id, total_wei) values ($1::uuid, 8119, '1000') returning id`,
     params: [s.jobId],
   }),
+  wallet_bonds: () => ({
+    sql: `insert into public.wallet_bonds (chain_id, address, bonded_wei, unbonding_wei, block_number)
+          values (8119, $1::text, '100', '0', 1) returning ${ID.wallet_bonds} as id`,
+    params: [hex20()],
+  }),
+  chain_cursors: () => ({
+    sql: `insert into public.chain_cursors (chain_id, contract_address, last_block) values (8119, $1::text, 1)
+          returning ${ID.chain_cursors} as id`,
+    params: [hex20()],
+  }),
 }
 
 /** `update public.<table> set <column> = <value> where id = …`, with a value of the column's type. */
@@ -200,6 +230,8 @@ const UPDATE: Record<Table, { column: string; value: string | number }> = {
   inference_requests: { column: 'price_wei', value: '0' },
   chain_events: { column: 'event_name', value: 'Forged' },
   settlements: { column: 'total_wei', value: '1' },
+  wallet_bonds: { column: 'bonded_wei', value: '1' },
+  chain_cursors: { column: 'last_block', value: 7 },
 }
 
 const updateSql = (table: Table) => `update public.${table} set ${UPDATE[table].column} = $2 where ${ID[table]} = $1`
@@ -295,6 +327,14 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
        values ($1::uuid, 8119, $2::text, '[{"address": "0x0000000000000000000000000000000000000001", "amount_wei": "1000"}]', '1000')
        returning id`,
       [job.id, hex32()])
+    const bondId = await one(
+      `insert into public.wallet_bonds (chain_id, address, bonded_wei, unbonding_wei, block_number)
+       values (8119, $1::text, '500', '0', 3) returning ${ID.wallet_bonds} as id`,
+      [hex20()])
+    const cursorId = await one(
+      `insert into public.chain_cursors (chain_id, contract_address, last_block) values (8119, $1::text, 3)
+       returning ${ID.chain_cursors} as id`,
+      [CONTRACT.toLowerCase()])
 
     seed = {
       people,
@@ -311,6 +351,8 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
         inference_requests: inferenceId,
         chain_events: chainEventId,
         settlements: settlementId,
+        wallet_bonds: bondId,
+        chain_cursors: cursorId,
       },
     }
   })
