@@ -73,7 +73,7 @@ async function main(): Promise<number> {
     processes.push(network.process)
     const at = { url: network.url, home }
     console.log(`Network up at ${network.url}; starting the coordinator and ${workers} worker(s) …`)
-    processes.push(startOblivion('coordinator', ['coordinator', '--fund-without-escrow', '--poll-seconds', '1'], at, { echo: log }))
+    processes.push(startOblivion('coordinator', ['coordinator', '--no-chain', '--fund-without-escrow', '--poll-seconds', '1'], at, { echo: log }))
     const workerProcesses = Array.from({ length: workers }, (_, i) =>
       startOblivion(`worker-${i + 1}`, ['worker', '--name', `sample-worker-${i + 1}`, '--poll-seconds', '1'], at, { echo: log }),
     )

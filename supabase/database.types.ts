@@ -389,6 +389,85 @@ export type Database = {
           },
         ]
       }
+      slashes: {
+        Row: {
+          address: string
+          amount_wei: string
+          block_number: number | null
+          chain_id: number
+          confirmed_at: string | null
+          created_at: string
+          evidence_cid: string
+          id: number
+          job_id: string
+          last_error: string | null
+          reason: string
+          status: Database["public"]["Enums"]["settlement_status"]
+          taken_wei: string | null
+          task_id: number | null
+          tx_hash: string | null
+          worker_id: string | null
+        }
+        Insert: {
+          address: string
+          amount_wei: string
+          block_number?: number | null
+          chain_id: number
+          confirmed_at?: string | null
+          created_at?: string
+          evidence_cid: string
+          id?: never
+          job_id: string
+          last_error?: string | null
+          reason: string
+          status?: Database["public"]["Enums"]["settlement_status"]
+          taken_wei?: string | null
+          task_id?: number | null
+          tx_hash?: string | null
+          worker_id?: string | null
+        }
+        Update: {
+          address?: string
+          amount_wei?: string
+          block_number?: number | null
+          chain_id?: number
+          confirmed_at?: string | null
+          created_at?: string
+          evidence_cid?: string
+          id?: never
+          job_id?: string
+          last_error?: string | null
+          reason?: string
+          status?: Database["public"]["Enums"]["settlement_status"]
+          taken_wei?: string | null
+          task_id?: number | null
+          tx_hash?: string | null
+          worker_id?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "slashes_job_id_fkey"
+            columns: ["job_id"]
+            isOneToOne: false
+            referencedRelation: "jobs"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "slashes_task_id_fkey"
+            columns: ["task_id"]
+            isOneToOne: false
+            referencedRelation: "tasks"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "slashes_worker_id_fkey"
+            columns: ["worker_id"]
+            isOneToOne: false
+            referencedRelation: "workers"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       task_results: {
         Row: {
           artifact_cid: string
@@ -896,6 +975,44 @@ export type Database = {
           task_id: number
         }[]
       }
+      job_accepted_work: {
+        Args: { p_job_id: string }
+        Returns: {
+          payout_address: string
+          task_count: number
+        }[]
+      }
+      jobs_awaiting_settlement: {
+        Args: { p_limit?: number }
+        Returns: {
+          chain_id: number | null
+          chain_job_id: string | null
+          created_at: string
+          current_round: number
+          escrow_tx_hash: string | null
+          finished_at: string | null
+          id: string
+          kind: Database["public"]["Enums"]["job_kind"]
+          owner_id: string
+          privacy_delta: number | null
+          privacy_epsilon_spent: number
+          reward_wei: string
+          rounds: number
+          shards: number
+          spec: Json
+          started_at: string | null
+          status: Database["public"]["Enums"]["job_status"]
+          status_reason: string | null
+          tasks_failed: number
+          updated_at: string
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "jobs"
+          isOneToOne: false
+          isSetofReturn: true
+        }
+      }
       network_stats: { Args: never; Returns: Json }
       network_topology: { Args: never; Returns: Json }
       reap_expired_leases: { Args: never; Returns: number }
@@ -907,6 +1024,103 @@ export type Database = {
           p_last_block: number
         }
         Returns: number
+      }
+      record_settlement: {
+        Args: {
+          p_block_number?: number
+          p_error?: string
+          p_job_id: string
+          p_merkle_root: string
+          p_metrics_hash: string
+          p_model_cid: string
+          p_payouts: Json
+          p_status: Database["public"]["Enums"]["settlement_status"]
+          p_total_wei: string
+          p_tx_hash?: string
+        }
+        Returns: {
+          block_number: number | null
+          chain_id: number
+          confirmed_at: string | null
+          created_at: string
+          id: number
+          job_id: string
+          last_error: string | null
+          merkle_root: string | null
+          metrics_hash: string | null
+          model_cid: string | null
+          payouts: Json
+          status: Database["public"]["Enums"]["settlement_status"]
+          total_wei: string
+          tx_hash: string | null
+        }
+        SetofOptions: {
+          from: "*"
+          to: "settlements"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      record_slash: {
+        Args: { p_reason: string; p_task_id: number }
+        Returns: {
+          address: string
+          amount_wei: string
+          block_number: number | null
+          chain_id: number
+          confirmed_at: string | null
+          created_at: string
+          evidence_cid: string
+          id: number
+          job_id: string
+          last_error: string | null
+          reason: string
+          status: Database["public"]["Enums"]["settlement_status"]
+          taken_wei: string | null
+          task_id: number | null
+          tx_hash: string | null
+          worker_id: string | null
+        }
+        SetofOptions: {
+          from: "*"
+          to: "slashes"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      record_slash_result: {
+        Args: {
+          p_block_number?: number
+          p_error?: string
+          p_slash_id: number
+          p_status: Database["public"]["Enums"]["settlement_status"]
+          p_taken_wei?: string
+          p_tx_hash?: string
+        }
+        Returns: {
+          address: string
+          amount_wei: string
+          block_number: number | null
+          chain_id: number
+          confirmed_at: string | null
+          created_at: string
+          evidence_cid: string
+          id: number
+          job_id: string
+          last_error: string | null
+          reason: string
+          status: Database["public"]["Enums"]["settlement_status"]
+          taken_wei: string | null
+          task_id: number | null
+          tx_hash: string | null
+          worker_id: string | null
+        }
+        SetofOptions: {
+          from: "*"
+          to: "slashes"
+          isOneToOne: true
+          isSetofReturn: false
+        }
       }
       register_worker: {
         Args: {

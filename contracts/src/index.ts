@@ -33,4 +33,5 @@ export {
 } from './deploy/deploy-settlement.ts'
 export { connectRpc, fetchChainId } from './deploy/rpc.ts'
 export { loadDeployerWallet, type DeployerKeySource } from './deploy/deployer-key.ts'
+export { LegacyWallet } from './deploy/legacy-wallet.ts'
 export { NETWORKS, isNetworkName, type NetworkProfile } from './deploy/networks.ts'

@@ -34,7 +34,7 @@ async function timeTo94(workers: number) {
     const network = await startNetwork(home)
     processes.push(network.process)
     const at = { url: network.url, home }
-    processes.push(startOblivion('coordinator', ['coordinator', '--fund-without-escrow', '--poll-seconds', '1'], at))
+    processes.push(startOblivion('coordinator', ['coordinator', '--no-chain', '--fund-without-escrow', '--poll-seconds', '1'], at))
     const started = Array.from({ length: workers }, (_, i) => startOblivion(`w${i}`, ['worker', '--name', `bench-${i}`, '--poll-seconds', '1'], at))
     processes.push(...started)
     await Promise.all(started.map((w) => w.waitFor((line) => line.type === 'registered', 120_000)))

@@ -17,7 +17,7 @@ import { registerWorker, runningJob, SAMPLE_CID, validResult, validSpec } from '
 
 const TABLES = [
   'workers', 'jobs', 'tasks', 'task_results', 'job_rounds', 'models', 'inference_requests', 'chain_events', 'settlements',
-  'wallet_bonds', 'chain_cursors',
+  'wallet_bonds', 'chain_cursors', 'slashes',
 ] as const
 const ROLES = ['anon', 'owner', 'other', 'service_role'] as const
 const OPS = ['select', 'insert', 'update', 'delete'] as const
@@ -89,6 +89,13 @@ const EXPECTED: Record<Table, Record<Role, Record<Op, Outcome>>> = {
     other:        { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
     service_role: { select: 'rows',   insert: 'allowed', update: 'allowed', delete: 'allowed' },
   },
+  // Slashes are public, as the Slashed events are.
+  slashes: {
+    anon:         { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
+    owner:        { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
+    other:        { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
+    service_role: { select: 'rows',   insert: 'allowed', update: 'allowed', delete: 'allowed' },
+  },
   // How far the coordinator has read the chain: its own bookkeeping.
   chain_cursors: {
     anon:         { select: 'denied', insert: 'denied',  update: 'denied',  delete: 'denied' },
@@ -115,6 +122,7 @@ const OWNER: Record<Table, Person> = {
   settlements: 'jobOwner',
   wallet_bonds: 'workerOwner', // any signed-in user: chain data is public
   chain_cursors: 'jobOwner', // nobody but the coordinator
+  slashes: 'workerOwner', // any signed-in user: slashes are public
 }
 
 /** Besides the owner, these people see the seeded row too (and "other" still sees none). */
@@ -154,7 +162,7 @@ let spareCounter = 0
 /** Each table's row id as text: the `id` column, or the primary key (job/round, chain/address). */
 const ID: Record<Table, string> = {
   workers: 'id', jobs: 'id', tasks: 'id', task_results: 'id', models: 'id', inference_requests: 'id',
-  chain_events: 'id', settlements: 'id',
+  chain_events: 'id', settlements: 'id', slashes: 'id',
   job_rounds: `(job_id::text || '/' || round)`,
   wallet_bonds: `(chain_id::text || '/' || address)`,
   chain_cursors: `(chain_id::text || '/' || contract_address)`,
@@ -203,9 +211,18 @@ const INSERT: Record<Table, (seed: Seed) => Statement> = {
           values (8119, 2, $1::text, $2::text, 0, $3::text, 'JobFunded', $4::uuid) returning id`,
     params: [hex32(), hex32(), CONTRACT, s.jobId],
   }),
+  // One settlement per job: the spare row needs a job of its own.
   settlements: (s) => ({
-    sql: `insert into public.settlements (job_id, chain_id, total_wei) values ($1::uuid, 8119, '1000') returning id`,
-    params: [s.jobId],
+    sql: `with spare as (
+            insert into public.jobs (owner_id, spec, reward_wei, rounds, shards, privacy_delta)
+            values ($1::uuid, $2::jsonb, '1000', 1, 1, 0.00001) returning id)
+          insert into public.settlements (job_id, chain_id, total_wei) select id, 8119, '1000' from spare returning id`,
+    params: [s.people.jobOwner.userId, JSON.stringify(validSpec())],
+  }),
+  slashes: (s) => ({
+    sql: `insert into public.slashes (job_id, chain_id, address, amount_wei, evidence_cid, reason)
+          values ($1::uuid, 8119, $2::text, '1', $3::text, 'spare') returning id`,
+    params: [s.jobId, hex20(), SAMPLE_CID],
   }),
   wallet_bonds: () => ({
     sql: `insert into public.wallet_bonds (chain_id, address, bonded_wei, unbonding_wei, block_number)
@@ -232,6 +249,7 @@ const UPDATE: Record<Table, { column: string; value: string | number }> = {
   settlements: { column: 'total_wei', value: '1' },
   wallet_bonds: { column: 'bonded_wei', value: '1' },
   chain_cursors: { column: 'last_block', value: 7 },
+  slashes: { column: 'amount_wei', value: '2' },
 }
 
 const updateSql = (table: Table) => `update public.${table} set ${UPDATE[table].column} = $2 where ${ID[table]} = $1`
@@ -331,6 +349,10 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
       `insert into public.wallet_bonds (chain_id, address, bonded_wei, unbonding_wei, block_number)
        values (8119, $1::text, '500', '0', 3) returning ${ID.wallet_bonds} as id`,
       [hex20()])
+    const slashId = await one(
+      `insert into public.slashes (job_id, task_id, chain_id, address, amount_wei, evidence_cid, reason)
+       values ($1::uuid, $2::bigint, 8119, $3::text, '250', $4::text, 'NaN in the update') returning id`,
+      [job.id, done!.task_id, hex20(), SAMPLE_CID])
     const cursorId = await one(
       `insert into public.chain_cursors (chain_id, contract_address, last_block) values (8119, $1::text, 3)
        returning ${ID.chain_cursors} as id`,
@@ -353,6 +375,7 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
         settlements: settlementId,
         wallet_bonds: bondId,
         chain_cursors: cursorId,
+        slashes: slashId,
       },
     }
   })

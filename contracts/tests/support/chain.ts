@@ -5,27 +5,21 @@ import {
   Interface,
   JsonRpcProvider,
   Network,
-  Wallet,
   hexlify,
   randomBytes,
   type TransactionReceipt,
-  type TransactionRequest,
   type TransactionResponse,
 } from 'ethers'
 import { expect } from 'vitest'
 import { oblivionSettlementAbi, type OblivionSettlement } from '../../bindings/OblivionSettlement.ts'
 import { compileSolidity, type CompiledContract } from '../../src/build/compile.ts'
+import { LegacyWallet } from '../../src/deploy/legacy-wallet.ts'
 import { startTestAnvil, type TestAnvil } from './anvil.ts'
 
 /** Anvil's default dev mnemonic: its accounts hold 10,000 ETH each. */
 const MNEMONIC = 'test test test test test test test test test test test junk'
 
-/** Signs legacy (type 0) transactions priced by eth_gasPrice, the only kind an Istanbul chain takes. */
-export class LegacyWallet extends Wallet {
-  override populateTransaction(tx: TransactionRequest) {
-    return super.populateTransaction({ ...tx, type: tx.type ?? 0 })
-  }
-}
+export { LegacyWallet }
 
 export interface TestChain {
   anvil: TestAnvil

@@ -13,3 +13,7 @@ export {
   type SettleJobErrorCode,
 } from './settle-job.ts'
 export { canonicalJson } from './canonical-json.ts'
+export { specCid, specHash } from './spec-hash.ts'
+export { findLatestLog } from './find-log.ts'
+export { revertReason, type RevertReason } from './revert-reason.ts'
+export { sendContractCall, ContractRevertError } from './contract-call.ts'

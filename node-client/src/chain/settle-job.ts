@@ -1,7 +1,8 @@
 import { Interface, Transaction, isError, sha256, toUtf8Bytes, type Provider, type Signer, type TransactionReceipt } from 'ethers'
 import { buildPayoutTree, jobIdFromUuid, oblivionSettlementAbi, type OblivionSettlement, type Payout } from '@oblivion/contracts'
 import { canonicalJson } from './canonical-json.ts'
-import { MAX_LOG_RANGE } from './settlement-events.ts'
+import { findLatestLog } from './find-log.ts'
+import { revertReason } from './revert-reason.ts'
 
 const settlementInterface = Interface.from(oblivionSettlementAbi)
 
@@ -84,22 +85,14 @@ export function metricsHash(metrics: unknown): string {
   return sha256(toUtf8Bytes(canonicalJson(metrics)))
 }
 
-/** The revert data an ethers error carries, wherever this error kind keeps it. */
-function revertData(error: unknown): string | undefined {
-  const e = error as { data?: unknown; info?: { error?: { data?: unknown } }; error?: { data?: unknown } }
-  for (const candidate of [e.data, e.info?.error?.data, e.error?.data]) {
-    if (typeof candidate === 'string' && candidate.startsWith('0x')) return candidate
-  }
-  return undefined
-}
-
 function revertError(contract: OblivionSettlement, error: unknown, txHash?: string): SettleJobError {
-  const data = revertData(error)
-  const parsed = data && data !== '0x' ? contract.interface.parseError(data) : null
-  const revertName = parsed?.name ?? (data ? `unknown revert ${data}` : 'unknown revert')
-  const revertArgs = parsed ? [...parsed.args] : []
-  const shown = parsed ? `${parsed.name}(${revertArgs.map(String).join(', ')})` : revertName
-  return new SettleJobError('REVERTED', `settle reverted: ${shown}`, { revertName, revertArgs, cause: error, ...(txHash ? { txHash } : {}) })
+  const reason = revertReason(contract.interface, error) ?? { name: 'unknown revert', args: [], shown: 'unknown revert' }
+  return new SettleJobError('REVERTED', `settle reverted: ${reason.shown}`, {
+    revertName: reason.name,
+    revertArgs: reason.args,
+    cause: error,
+    ...(txHash ? { txHash } : {}),
+  })
 }
 
 /** Errors that another attempt cannot fix. */
@@ -240,7 +233,7 @@ export async function settleJobOnChain(params: SettleJobParams): Promise<SettleJ
   }
 }
 
-/** The latest JobSettled(jobId) log with this root, searched backwards from the head in 2,000-block ranges. */
+/** The latest JobSettled(jobId) log with this root. */
 async function findSettlementLog(
   provider: Provider,
   address: string,
@@ -249,14 +242,7 @@ async function findSettlementLog(
   fromBlock: number,
 ): Promise<{ txHash: string; blockNumber: number } | null> {
   const topic = settlementInterface.getEvent('JobSettled')!.topicHash
-  const head = await provider.getBlockNumber()
-  for (let end = head; end >= fromBlock; end -= MAX_LOG_RANGE) {
-    const start = Math.max(fromBlock, end - MAX_LOG_RANGE + 1)
-    const logs = await provider.getLogs({ address, topics: [topic, chainJobId], fromBlock: start, toBlock: end })
-    for (const log of logs.reverse()) {
-      // data = payoutRoot, totalPayout, payoutCount, remainder, modelCidHash, metricsHash
-      if (log.data.slice(0, 66).toLowerCase() === root.toLowerCase()) return { txHash: log.transactionHash, blockNumber: log.blockNumber }
-    }
-  }
-  return null
+  // data = payoutRoot, totalPayout, payoutCount, remainder, modelCidHash, metricsHash
+  const log = await findLatestLog(provider, address, [topic, chainJobId], fromBlock, (l) => l.data.slice(0, 66).toLowerCase() === root.toLowerCase())
+  return log ? { txHash: log.transactionHash, blockNumber: log.blockNumber } : null
 }

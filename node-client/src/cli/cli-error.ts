@@ -15,7 +15,8 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
 
 /**
- * Stable codes for the CLI's own errors (database errors keep their SQLSTATE, e.g. OB003).
+ * Stable codes for the CLI's own errors (database errors keep their SQLSTATE, e.g. OB003; a call
+ * the settlement contract refuses keeps the contract's error name, e.g. InsufficientBond).
  * Scripts may match on them; the messages may change.
  */
 export type CliErrorCode =
@@ -36,6 +37,18 @@ export type CliErrorCode =
   | 'CLI_DOWNLOAD'
   | 'CLI_CID_MISMATCH'
   | 'CLI_OUTPUT'
+  | 'CLI_NO_CHAIN'
+  | 'CLI_NO_CONTRACT'
+  | 'CLI_NO_WALLET'
+  | 'CLI_BAD_KEYSTORE'
+  | 'CLI_RPC_UNREACHABLE'
+  | 'CLI_INSUFFICIENT_FUNDS'
+  | 'CLI_REVERTED'
+  | 'CLI_ALREADY_FUNDED'
+  | 'CLI_JOB_STATE'
+  | 'CLI_FUND_FAILED'
+  | 'CLI_NO_IDENTITY'
+  | 'CLI_CLAIM_FAILED'
   | 'OB003'
 
 export class CliError extends Error {

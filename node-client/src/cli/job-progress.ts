@@ -11,7 +11,7 @@ export type TaskCounts = Record<TaskStatus, number>
 export const FINAL_JOB_STATUSES = ['completed', 'failed', 'cancelled', 'expired'] as const
 
 export const JOB_COLUMNS =
-  'id, status, status_reason, rounds, shards, current_round, privacy_epsilon_spent, privacy_delta, tasks_failed, reward_wei, spec, created_at, started_at, finished_at'
+  'id, status, status_reason, rounds, shards, current_round, privacy_epsilon_spent, privacy_delta, tasks_failed, reward_wei, chain_id, spec, created_at, started_at, finished_at'
 
 export interface JobRow {
   id: string
@@ -24,6 +24,8 @@ export interface JobRow {
   privacy_delta: number
   tasks_failed: number
   reward_wei: string
+  /** The chain holding the job's escrow, once the coordinator has seen it funded there; null otherwise. */
+  chain_id: number | null
   spec: { name?: string; [key: string]: unknown }
   created_at: string
   started_at: string | null

@@ -2,7 +2,18 @@ import './supabase-js-notices.ts'
 import { Command, CommanderError, Option } from 'commander'
 import { EXIT, usageError, type ExitCode } from './cli-error.ts'
 import { DEFAULT_HOME, DEFAULT_URL, wantsJson, type GlobalOptions } from './global-options.ts'
-import { jobId, networkUrl, secondsBetween, weiAmount, wholeNumber, workerName } from './option-parsers.ts'
+import {
+  coinAmount,
+  defaultWorkerName,
+  evmAddress,
+  hoursBetween,
+  jobId,
+  networkUrl,
+  secondsBetween,
+  weiAmount,
+  wholeNumber,
+  workerName,
+} from './option-parsers.ts'
 import { reportError } from './render/error-report.ts'
 import { jsonLog } from './render/json-log.ts'
 
@@ -15,12 +26,19 @@ import { jsonLog } from './render/json-log.ts'
 const ROOT_HELP = `
 Examples:
   $ npm start                                     # first, in another terminal: the local network
-  $ oblivion worker --name laptop --max-concurrency 2
-  $ oblivion job create sample_job/jobs/mnist.json --reward-wei 1000000000000000000
-  $ oblivion job create sample_job/jobs/iris-csv.json --dataset sample_job/data/iris.csv
+  $ oblivion coordinator                          # on the machine that ran npm start
+  $ oblivion worker bond 1 --dev-account 4        # stake 1 SHM from local dev account 4
+  $ oblivion worker --name laptop --dev-account 4 --max-concurrency 2
+  $ oblivion job create sample_job/jobs/mnist.json --reward-wei 1000000000000000000 --dev-account 2
+  $ oblivion job create sample_job/jobs/iris-csv.json --dataset sample_job/data/iris.csv --dev-account 2
   $ oblivion job status <job-id> --watch
   $ oblivion job download <job-id> --format onnx --out ./model
-  $ oblivion coordinator --fund-without-escrow    # on the machine that ran npm start
+  $ oblivion worker claim --name laptop --dev-account 4   # the payouts of settled jobs
+  $ oblivion worker stake --name laptop --dev-account 4   # balance, bond, payouts
+  $ oblivion job cancel <job-id> --dev-account 2  # before work begins: the whole escrow back
+  $ oblivion job refund <job-id> --dev-account 2  # after the deadline; also remainders
+  Without a chain (npm start --no-chain): job create without a wallet, and
+  oblivion coordinator --fund-without-escrow starts jobs without escrow (nobody is paid).
   From the repository root: npm run -s oblivion -- <command> [options]
 
 Output:
@@ -36,6 +54,13 @@ Identity:
 Environment:
   OBLIVION_URL, OBLIVION_HOME, SUPABASE_ANON_KEY   defaults of --url, --home, --anon-key
   SUPABASE_SERVICE_ROLE_KEY                        the coordinator's key (else <home>/gateway.json)
+  OBLIVION_RPC_URL                                 a chain's JSON-RPC (e.g. Shardeum testnet); else the
+                                                   local chain of <home>/chain.json (npm start)
+  OBLIVION_SETTLEMENT_ADDRESS                      the settlement contract there (else the one
+                                                   contracts/deployments/<chain id>.json records)
+  OBLIVION_PRIVATE_KEY                             the signing key of commands that pay or are paid
+                                                   (or --keystore, or --dev-account on the local chain)
+  KEYSTORE_PASSWORD                                the password of --keystore
   OBLIVION_DEBUG=1                                 print stack traces with errors
 
 Exit codes:
@@ -53,6 +78,28 @@ Stopping:
 
 Exit codes: 0 stopped cleanly, 1 error, 2 usage, 130 interrupted (second Ctrl-C).
 `
+
+const CHAIN_HELP = `
+Chain: <home>/chain.json (the local chain \`npm start\` runs), or OBLIVION_RPC_URL with the contract
+at OBLIVION_SETTLEMENT_ADDRESS (else the one contracts/deployments/<chain id>.json records).
+Wallet: --dev-account <n> (the local chain's dev accounts only), --keystore <file> with
+KEYSTORE_PASSWORD, or OBLIVION_PRIVATE_KEY: exactly one. Amounts print in SHM (wei with --json).
+A call the contract refuses exits 1 with the contract's error as the code (e.g. InsufficientBond).
+`
+
+/** What --dev-account and --keystore parse to. */
+type WalletFlags = { devAccount?: number; keystore?: string }
+
+/** --dev-account and --keystore: how a command that signs gets its key (never a flag holding the key). */
+function addWalletOptions(command: Command, purpose: string): Command {
+  return command
+    .addOption(new Option('--dev-account <n>', `${purpose}: dev account n (0-9) of <home>/chain.json, the local chain only`).argParser(wholeNumber(0, 99)))
+    .addOption(new Option('--keystore <file>', `${purpose}: this encrypted JSON keystore (password in KEYSTORE_PASSWORD)`))
+}
+
+function nameOption(description = "worker name, unique among your workers; also names its stored identity, credentials/<name>.json (default: this machine's host name)"): Option {
+  return new Option('--name <name>', description).argParser(workerName)
+}
 
 export function buildProgram(onResult: (code: ExitCode) => void, argv: string[]): Command {
   // Usage errors are found while parsing, before the options are known: look for --json directly.
@@ -82,19 +129,21 @@ export function buildProgram(onResult: (code: ExitCode) => void, argv: string[])
     .addOption(new Option('--json', 'JSON lines instead of progress bars and prose (automatic when stdout is not a terminal)'))
     .addHelpText('after', ROOT_HELP)
 
+  /** A subcommand that signs chain transactions; its help shows the root's options as the global ones. */
+  const moneyCommand = (parent: Command, name: string, description: string): Command =>
+    addWalletOptions(parent.command(name).description(description), 'the wallet that signs')
+      .configureHelp({ ...program.configureHelp(), visibleGlobalOptions: () => program.options.filter((option) => !option.hidden) })
+      .addHelpText('after', CHAIN_HELP)
+
   const globals = (command: Command): GlobalOptions => {
     const options = command.optsWithGlobals<{ url: string; home: string; anonKey?: string; json?: boolean }>()
     return { url: options.url, home: options.home, anonKey: options.anonKey, json: wantsJson(options.json) }
   }
 
-  program
+  const worker = program
     .command('worker')
-    .description('Train shards for jobs on the network: claim tasks, train them with DP-SGD, deliver the updates.')
-    .addOption(
-      new Option('--name <name>', "worker name, unique among your workers; also names its stored identity, credentials/<name>.json (default: this machine's host name)").argParser(
-        workerName,
-      ),
-    )
+    .description('Train shards for jobs on the network: claim tasks, train them with DP-SGD, deliver the updates. Its subcommands handle the money: bond, unbond, withdraw, claim, stake.')
+    .addOption(nameOption())
     .addOption(new Option('--max-concurrency <n>', 'tasks trained at once (1..16)').argParser(wholeNumber(1, 16)).default(2))
     .addOption(
       new Option('--lease-seconds <s>', 'how long a claimed task stays ours without a heartbeat (10..600)').argParser(wholeNumber(10, 600)).default(60),
@@ -103,48 +152,160 @@ export function buildProgram(onResult: (code: ExitCode) => void, argv: string[])
     .addOption(
       new Option('--backend <backend>', 'TensorFlow.js backend: wasm (about 3x faster) or cpu (pure JavaScript)').choices(['wasm', 'cpu']).default('wasm'),
     )
-    .addHelpText('after', SIGNALS_HELP('stop claiming; running tasks finish and are delivered, then exit 0.', 'give running tasks back (so others retry them at once) and exit 130.'))
+
+  addWalletOptions(worker, 'the wallet the worker is paid at (its address is the payout address)')
+    .addOption(
+      new Option('--payout-address <0x…>', 'be paid at this address without giving its key (its bond must come from its own wallet)').argParser(evmAddress),
+    )
+    .addHelpText(
+      'after',
+      `${SIGNALS_HELP('stop claiming; running tasks finish and are delivered, then exit 0.', 'give running tasks back (so others retry them at once) and exit 130.')}
+Payout: a worker with a payout address (the wallet's, or --payout-address) may lease tasks of
+chain-funded jobs while that address's bond covers them (\`oblivion worker bond\`); without one it
+trains local jobs only.
+`,
+    )
     .action(async function (this: Command) {
-      const options = this.opts<{ name?: string; maxConcurrency: number; leaseSeconds: number; pollSeconds: number; backend: 'wasm' | 'cpu' }>()
-      const { runWorkerCommand, defaultWorkerName } = await import('./commands/worker.ts')
+      const options = this.opts<WalletFlags & { name?: string; maxConcurrency: number; leaseSeconds: number; pollSeconds: number; backend: 'wasm' | 'cpu'; payoutAddress?: string }>()
+      const { runWorkerCommand } = await import('./commands/worker.ts')
       onResult(await runWorkerCommand({ ...globals(this), ...options, name: options.name ?? defaultWorkerName() }))
+    })
+
+  // `worker bond 1 --dev-account 2`: the worker command reads every option it knows wherever it
+  // stands (commander), so it passes those its subcommand also takes on to it, and refuses the rest.
+  worker.hook('preSubcommand', (parent, sub) => {
+    for (const option of parent.options) {
+      const key = option.attributeName()
+      if (parent.getOptionValueSource(key) !== 'cli') continue
+      if (!sub.options.some((own) => own.attributeName() === key)) {
+        throw usageError(`${option.long} is an option of \`oblivion worker\` (running a worker), not of \`oblivion worker ${sub.name()}\``)
+      }
+      sub.setOptionValueWithSource(key, parent.getOptionValue(key), 'cli')
+    }
+  })
+
+  const wallet = (command: Command) => {
+    const options = command.opts<WalletFlags>()
+    return { ...globals(command), devAccount: options.devAccount, keystore: options.keystore }
+  }
+
+  moneyCommand(worker, 'bond', 'Add to your bond, the stake that lets your workers lease tasks of chain-funded jobs (the validator can slash it).')
+    .argument('<amount>', 'coins to bond: 0.5, 12 (at most 18 decimals), or wei with a suffix: 1000wei', coinAmount)
+    .action(async function (this: Command, amountWei: bigint) {
+      const { runWorkerBondCommand } = await import('./commands/worker-money.ts')
+      onResult(await runWorkerBondCommand({ ...wallet(this), amountWei }))
+    })
+
+  moneyCommand(worker, 'unbond', 'Ask for part of your bond back: it stays slashable for the unbonding delay, then `worker withdraw` pays it.')
+    .argument('<amount>', 'coins to unbond: 0.5, 12, or 1000wei', coinAmount)
+    .addHelpText('after', '\nA new request adds to the amount unbonding and restarts the delay for all of it.\n')
+    .action(async function (this: Command, amountWei: bigint) {
+      const { runWorkerUnbondCommand } = await import('./commands/worker-money.ts')
+      onResult(await runWorkerUnbondCommand({ ...wallet(this), amountWei }))
+    })
+
+  moneyCommand(worker, 'withdraw', 'Withdraw the unbonding amount once the unbonding delay has passed (before that: exit 1, with the unlock time).').action(
+    async function (this: Command) {
+      const { runWorkerWithdrawCommand } = await import('./commands/worker-money.ts')
+      onResult(await runWorkerWithdrawCommand(wallet(this)))
+    },
+  )
+
+  moneyCommand(worker, 'claim', "Claim your payouts: every confirmed settlement that pays your wallet and whose challenge window has closed.")
+    .addOption(new Option('--job <job-id>', 'only this job').argParser(jobId))
+    .addOption(nameOption('the worker whose identity reads the settlements (the --name it ran with)'))
+    .addHelpText('after', '\nPayouts still in their challenge window are listed with the time it closes; claimed ones are skipped.\n')
+    .action(async function (this: Command) {
+      const options = this.opts<{ job?: string; name?: string }>()
+      const { runWorkerClaimCommand } = await import('./commands/worker-claim.ts')
+      onResult(await runWorkerClaimCommand({ ...wallet(this), jobId: options.job, name: options.name ?? defaultWorkerName() }))
+    })
+
+  moneyCommand(worker, 'stake', "Show your wallet: balance, bond, unbonding amount and its unlock time, credits; with --name, the worker's payouts.")
+    .addOption(nameOption('also list the payouts of this worker (the --name it ran with): claimable, waiting, claimed'))
+    .action(async function (this: Command) {
+      const options = this.opts<{ name?: string }>()
+      const { runWorkerStakeCommand } = await import('./commands/worker-money.ts')
+      onResult(await runWorkerStakeCommand({ ...wallet(this), name: options.name }))
     })
 
   program
     .command('coordinator')
     .description("Run the network's coordinator: fund jobs, open rounds, aggregate updates, publish models. Needs the service_role key.")
     .addOption(new Option('--poll-seconds <s>', 'how often to look for work besides realtime notifications (0.5..300)').argParser(secondsBetween(0.5, 300)).default(5))
-    .addOption(new Option('--fund-without-escrow', 'start jobs without an on-chain escrow deposit (local networks and tests only)'))
+    .addOption(new Option('--fund-without-escrow', 'start jobs without an on-chain escrow deposit (local networks and tests only; nobody is paid)'))
+    .addOption(new Option('--no-chain', 'do not use the settlement contract even if one is configured'))
+    .addOption(new Option('--keystore <file>', "the validator's encrypted JSON keystore on a real network (password in KEYSTORE_PASSWORD)"))
     .addHelpText(
       'after',
       `${SIGNALS_HELP('finish the step in progress, then exit 0.', 'exit at once (130).')}
 The service_role key comes from SUPABASE_SERVICE_ROLE_KEY, else serviceRoleKey of <home>/gateway.json.
+
+Chain: with OBLIVION_RPC_URL, the contract recorded in contracts/deployments/<chain id>.json (or
+OBLIVION_SETTLEMENT_ADDRESS) and the validator key from OBLIVION_PRIVATE_KEY or --keystore; else
+the local chain of <home>/chain.json (npm start) and its validator. The coordinator mirrors the
+contract's events (escrows fund jobs, bonds allow leases), marks jobs started, settles each job
+that ends in one transaction and slashes the bond behind a refused update.
 `,
     )
     .action(async function (this: Command) {
-      const options = this.opts<{ pollSeconds: number; fundWithoutEscrow?: boolean }>()
+      const options = this.opts<{ pollSeconds: number; fundWithoutEscrow?: boolean; chain: boolean; keystore?: string }>()
       if (this.optsWithGlobals().anonKey !== undefined && program.getOptionValueSource('anonKey') === 'cli') {
         throw usageError('the coordinator does not use --anon-key: it runs with the service_role key', 'drop --anon-key')
       }
       const { runCoordinatorCommand } = await import('./commands/coordinator.ts')
-      onResult(await runCoordinatorCommand({ ...globals(this), pollSeconds: options.pollSeconds, fundWithoutEscrow: options.fundWithoutEscrow === true }))
+      onResult(
+        await runCoordinatorCommand({
+          ...globals(this),
+          pollSeconds: options.pollSeconds,
+          fundWithoutEscrow: options.fundWithoutEscrow === true,
+          chain: options.chain,
+          keystore: options.keystore,
+        }),
+      )
     })
 
   const job = program.command('job').description('Create training jobs, follow them, download their models.')
 
-  job
+  const deadlineOption = () =>
+    new Option('--deadline-hours <h>', "the escrow's deadline, in hours from now: after it an unsettled escrow can be refunded (`job refund`)")
+      .argParser(hoursBetween(0.01, 87_600))
+      .default(168, '168 = a week')
+
+  const create = job
     .command('create')
-    .description('Create a training job from a job spec (JSON, version 1). The spec is checked here first: every problem is listed with its field path.')
+    .description('Create a training job from a job spec (JSON, version 1) and fund its escrow on chain. The spec is checked here first: every problem is listed with its field path.')
     .argument('<spec.json>', 'the job spec file (fields: supabase/README.md, "Job spec v1")')
     .addOption(new Option('--reward-wei <wei>', 'reward for the workers, in wei (decimal digits)').argParser(weiAmount).default('1000000000000000000', '1000000000000000000 = 1 coin'))
     .addOption(
       new Option('--dataset <file.csv>', 'for a spec with dataset.source "csv": upload this file to the datasets bucket (<your user id>/<file name>) and point the spec at it'),
     )
-    .addHelpText('after', '\nPrints the job id (a "job-created" JSON line with --json). The job stays "created" until the coordinator funds it.\n')
+    .addOption(new Option('--no-fund', 'create the job without funding its escrow, even when a chain is configured (fund it later with `job fund`)'))
+    .addOption(deadlineOption())
+  addWalletOptions(create, 'the wallet that funds the escrow')
+    .addHelpText(
+      'after',
+      `
+Prints the job id (a "job-created" JSON line with --json). With a chain configured (<home>/chain.json
+or OBLIVION_RPC_URL) the reward is then escrowed on chain (createJob; a "job-funded" line with the
+transaction): the wallet is checked before the job is created, and if the funding fails the job
+stays "created" and \`oblivion job fund <job-id>\` retries it. Without a chain the job waits for a
+coordinator run with --fund-without-escrow.
+${CHAIN_HELP}`,
+    )
     .action(async function (this: Command, specFile: string) {
-      const options = this.opts<{ rewardWei: string; dataset?: string }>()
+      const options = this.opts<WalletFlags & { rewardWei: string; dataset?: string; fund: boolean; deadlineHours: number }>()
       const { runJobCreateCommand } = await import('./commands/job-create.ts')
-      onResult(await runJobCreateCommand({ ...globals(this), specFile, rewardWei: options.rewardWei, dataset: options.dataset }))
+      onResult(await runJobCreateCommand({ ...wallet(this), ...options, specFile }))
+    })
+
+  moneyCommand(job, 'fund', "Fund a created job's escrow on chain (what `job create` does unless --no-fund): retries a funding that failed.")
+    .argument('<job-id>', 'the id `job create` printed', jobId)
+    .addOption(deadlineOption())
+    .action(async function (this: Command, id: string) {
+      const options = this.opts<{ deadlineHours: number }>()
+      const { runJobFundCommand } = await import('./commands/job-escrow.ts')
+      onResult(await runJobFundCommand({ ...wallet(this), jobId: id, deadlineHours: options.deadlineHours }))
     })
 
   job
@@ -172,6 +333,24 @@ The service_role key comes from SUPABASE_SERVICE_ROLE_KEY, else serviceRoleKey o
       const options = this.opts<{ format: 'tfjs' | 'onnx' | 'h5' | 'pt' | 'pkl' | 'all'; out?: string }>()
       const { runJobDownloadCommand } = await import('./commands/job-download.ts')
       onResult(await runJobDownloadCommand({ ...globals(this), jobId: id, format: options.format, out: options.out }))
+    })
+
+  moneyCommand(job, 'cancel', 'Cancel a job. Before work begins its escrow is refunded in full at once; a job without an escrow is just cancelled.')
+    .argument('<job-id>', 'the id `job create` printed', jobId)
+    .addHelpText(
+      'after',
+      '\nOnce work has begun the escrow cannot be cancelled (AlreadyStarted): it is refunded minus what workers earn at settlement, or after the deadline with `job refund`.\n',
+    )
+    .action(async function (this: Command, id: string) {
+      const { runJobCancelCommand } = await import('./commands/job-escrow.ts')
+      onResult(await runJobCancelCommand({ ...wallet(this), jobId: id }))
+    })
+
+  moneyCommand(job, 'refund', "Withdraw what the contract credits your wallet: expired escrows, settlements' remainders, slashed stakes.")
+    .argument('[job-id]', 'first expire this job if its deadline has passed and its escrow is still funded', jobId)
+    .action(async function (this: Command, id: string | undefined) {
+      const { runJobRefundCommand } = await import('./commands/job-escrow.ts')
+      onResult(await runJobRefundCommand({ ...wallet(this), jobId: id }))
     })
 
   return program

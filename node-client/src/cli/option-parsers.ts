@@ -1,3 +1,4 @@
+import os from 'node:os'
 import { InvalidArgumentError } from 'commander'
 
 /**
@@ -16,18 +17,28 @@ export function wholeNumber(min: number, max: number): (value: string) => number
   }
 }
 
-export function secondsBetween(min: number, max: number): (value: string) => number {
+/** A decimal number of `unit` (seconds, hours) within [min, max]. */
+function decimalBetween(min: number, max: number, unit: string): (value: string) => number {
   return (value) => {
     const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN
     if (!Number.isFinite(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`Expected a number of seconds from ${min} to ${max}.`)
+      throw new InvalidArgumentError(`Expected a number of ${unit} from ${min} to ${max}.`)
     }
     return n
   }
 }
 
+export const secondsBetween = (min: number, max: number) => decimalBetween(min, max, 'seconds')
+export const hoursBetween = (min: number, max: number) => decimalBetween(min, max, 'hours')
+
 /** As the workers table requires: letters, digits, `.`, `_`, `-`; starts with a letter or digit. */
 export const WORKER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+/** A worker name from this machine's host name: what `--name` defaults to. */
+export function defaultWorkerName(hostname = os.hostname()): string {
+  const name = hostname.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64)
+  return name || 'worker'
+}
 
 export function workerName(value: string): string {
   if (!WORKER_NAME.test(value)) {
@@ -61,4 +72,28 @@ export function networkUrl(value: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('Expected an http:// or https:// URL.')
   return value.replace(/\/+$/, '')
+}
+
+const WEI_PER_COIN = 10n ** 18n
+
+/**
+ * An amount of the chain's coin (SHM): decimal coins ("0.5", "12", at most 18 decimals), or whole
+ * wei with a `wei` suffix ("1000wei"). Positive. Returns wei.
+ */
+export function coinAmount(value: string): bigint {
+  const text = value.trim()
+  const wei = /^(\d{1,78})\s*wei$/i.exec(text)
+  const coins = /^(\d{1,60})(?:\.(\d{1,18}))?$/.exec(text)
+  const amount = wei ? BigInt(wei[1]!) : coins ? BigInt(coins[1]!) * WEI_PER_COIN + BigInt((coins[2] ?? '').padEnd(18, '0')) : -1n
+  if (amount <= 0n) {
+    throw new InvalidArgumentError('Expected a positive amount of coins such as 0.5 or 12 (at most 18 decimals), or of wei such as 1000wei.')
+  }
+  return amount
+}
+
+/** An EVM address, 0x and 40 hex digits; returned in lower case (how the database stores it). */
+export function evmAddress(value: string): string {
+  const text = value.trim()
+  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) throw new InvalidArgumentError('Expected an EVM address: 0x and 40 hex digits.')
+  return text.toLowerCase()
 }

@@ -1,7 +1,14 @@
 import { initialWeights, useBackend } from '@oblivion/model'
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js'
+import type { ChainWatcher } from '../chain/index.ts'
 import { callRpc } from '../worker-core/rpc.ts'
 import { ArtifactStore } from './artifact-store.ts'
+import { startChainMirror } from './chain/chain-mirror.ts'
+import type { CoordinatorChain } from './chain/coordinator-chain.ts'
+import { startEscrow } from './chain/escrow-start.ts'
+import { settleEndedJobs } from './chain/settlement-pass.ts'
+import { RetryBackoff } from './chain/retry-backoff.ts'
+import { executePendingSlashes } from './chain/slash-pass.ts'
 import type { CoordinatorEvent, CoordinatorHandle } from './coordinator-events.ts'
 import { finishJob } from './finish-job.ts'
 import { JobContexts, type JobRow } from './job-context.ts'
@@ -13,8 +20,14 @@ export interface CoordinatorOptions {
   supabase: SupabaseClient
   /** Rounds are checked on every task change (Realtime) and at least this often. */
   pollIntervalMs: number
-  /** Local networks without a chain: fund created jobs without an escrow (settlement adds the real one). */
+  /** Fund created jobs without an escrow: local networks and tests only (their workers are not paid). */
   fundWithoutEscrow: boolean
+  /**
+   * The settlement contract with the validator's key: its events are mirrored (escrows fund jobs,
+   * bonds feed the stake rule), chain-funded jobs are marked started, settled when they end, and
+   * refused updates are slashed. Without it only jobs funded without escrow can run.
+   */
+  chain?: CoordinatorChain
   onEvent(event: CoordinatorEvent): void
 }
 
@@ -31,13 +44,15 @@ interface TaskCount {
  * Run one per network: the steps are guarded in SQL, but two would duplicate the work.
  */
 export async function startCoordinator(options: CoordinatorOptions): Promise<CoordinatorHandle> {
-  const { supabase, onEvent } = options
+  const { supabase, onEvent, chain } = options
   // Aggregation and evaluation run TF.js ops: pick the backend before the first one.
   await useBackend('wasm')
   const store = new ArtifactStore(supabase)
   const contexts = new JobContexts(supabase)
   /** Rounds whose failed shards were already requeued once: a second shortfall fails the job. */
   const requeued = new Set<string>()
+  /** Settlements and slashes the chain refused to take (RPC down): tried again after a growing wait. */
+  const chainRetries = new RetryBackoff()
   let stopping = false
   let wake: (() => void) | null = null
   // Set by a change that arrives while a pass runs, so the next pass starts at once.
@@ -57,7 +72,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   async function pass(): Promise<void> {
     const { data, error } = await supabase
       .from('jobs')
-      .select('id, owner_id, spec, status, rounds, shards, current_round, privacy_delta')
+      .select('id, owner_id, spec, status, rounds, shards, current_round, privacy_delta, chain_id')
       .eq('kind', 'training')
       .in('status', options.fundWithoutEscrow ? ['created', 'funded', 'running', 'aggregating'] : ['funded', 'running', 'aggregating'])
       .order('created_at')
@@ -69,6 +84,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       } catch (failure) {
         onEvent({ type: 'warning', message: `job ${job.id}: ${(failure as Error).message}` })
       }
+    }
+    if (chain && !stopping) {
+      await executePendingSlashes(supabase, chain, onEvent, chainRetries)
+      await settleEndedJobs(supabase, store, chain, onEvent, chainRetries)
     }
   }
 
@@ -87,6 +106,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   }
 
   async function startJob(job: JobRow): Promise<void> {
+    let markStartedTx: string | null = null
+    if (job.chain_id !== null) {
+      if (!chain || chain.chainId !== job.chain_id) {
+        onEvent({ type: 'warning', message: `job ${job.id} is funded on chain ${job.chain_id}, which this coordinator does not watch: not started` })
+        return
+      }
+      const escrow = await startEscrow(chain, job)
+      if (escrow.kind === 'ended') return // cancelled or expired on chain: the mirror ends the job
+      if (escrow.kind === 'refuse') return failJob(job, escrow.reason)
+      markStartedTx = escrow.txHash
+    }
     let context
     try {
       context = await contexts.get(job)
@@ -95,7 +125,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       return failJob(job, `the job cannot start: ${(failure as Error).message}`)
     }
     const weights = initialWeights(context.spec.model, context.data.train.featureCount, job.id)
-    onEvent({ type: 'job-started', jobId: job.id, rounds: job.rounds, shards: job.shards, noiseMultiplier: context.privacy?.noiseMultiplier ?? null })
+    onEvent({ type: 'job-started', jobId: job.id, rounds: job.rounds, shards: job.shards, noiseMultiplier: context.privacy?.noiseMultiplier ?? null, markStartedTx })
     const tasks = await startRound(supabase, store, job.id, 1, weights)
     onEvent({ type: 'round-started', jobId: job.id, round: 1, tasks })
   }
@@ -143,6 +173,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     onEvent({ type: 'job-failed', jobId: job.id, reason })
   }
 
+  const mirror: ChainWatcher | null = chain ? startChainMirror(supabase, chain, onEvent, wakeUp) : null
+
   const done = (async () => {
     while (!stopping) {
       dirty = false
@@ -161,6 +193,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         }
       })
     }
+    await mirror?.stop()
     await supabase.removeChannel(channel)
   })()
 

@@ -18,6 +18,8 @@ export interface JobRow {
   shards: number
   current_round: number
   privacy_delta: number | null
+  /** The chain holding the job's escrow; null for a job funded without one. */
+  chain_id: number | null
 }
 
 /** Prepared once per job and kept while the coordinator drives it (MNIST: ~0.5 s to prepare). */

@@ -2,7 +2,7 @@ import { aggregateUpdates, decodeWeights, encodeWeights, evaluate, modelEpsilon,
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { globalModelPath } from '../worker-core/artifact-paths.ts'
 import { callRpc } from '../worker-core/rpc.ts'
-import type { ArtifactStore } from './artifact-store.ts'
+import { ContentMismatchError, type ArtifactStore } from './artifact-store.ts'
 import type { CoordinatorEvent } from './coordinator-events.ts'
 import type { JobContext, JobRow } from './job-context.ts'
 
@@ -36,7 +36,7 @@ export interface AggregationOutcome {
  * its content id (bytes that do not hash to the reported CID are refused), decoded, checked
  * (shapes, finite values, the spec's update-norm bound) and combined with the spec's strategy.
  * Refused updates go back to their shard's queue (reject_task_result) and the round waits for
- * them. Otherwise the result is evaluated on the held-out test set, stored as the next round's
+ * them; a bad update (not a failed download) also costs its worker's bond (record_slash). Otherwise the result is evaluated on the held-out test set, stored as the next round's
  * global model, and finish_round records accuracy and ε.
  * Idempotent: a coordinator restarted mid-way redoes the same deterministic steps.
  */
@@ -65,20 +65,30 @@ export async function aggregateRound(
   if (error) throw new Error(`Could not read the results of round ${round}: ${error.message}`)
 
   const updates = []
-  const unreadable: { taskId: number; reason: string }[] = []
+  /** slash: the update itself is bad (not our download failing), so its worker's bond pays for it. */
+  const unreadable: { taskId: number; reason: string; slash: boolean }[] = []
   for (const result of results as ResultRow[]) {
+    let bytes: Uint8Array
     try {
-      const bytes = await store.download(result.artifact_path ?? '', result.artifact_cid)
+      bytes = await store.download(result.artifact_path ?? '', result.artifact_cid)
+    } catch (failure) {
+      unreadable.push({ taskId: result.task_id, reason: `the update could not be used: ${(failure as Error).message}`, slash: failure instanceof ContentMismatchError })
+      continue
+    }
+    try {
       updates.push({ weights: decodeWeights(bytes).weights, sampleCount: result.sample_count, label: String(result.task_id) })
     } catch (failure) {
-      unreadable.push({ taskId: result.task_id, reason: `the update could not be used: ${(failure as Error).message}` })
+      unreadable.push({ taskId: result.task_id, reason: `the update could not be used: ${(failure as Error).message}`, slash: true })
     }
   }
   const aggregation = context.spec.aggregation ?? { strategy: 'fedavg' as const }
   const outcome = updates.length > 0 ? aggregateUpdates(global, updates, aggregation) : { weights: null, accepted: [], rejected: [] }
-  const refused = [...unreadable, ...outcome.rejected.map((r) => ({ taskId: Number(r.label), reason: r.reason }))]
+  const refused = [...unreadable, ...outcome.rejected.map((r) => ({ taskId: Number(r.label), reason: r.reason, slash: true }))]
   if (refused.length > 0 || !outcome.weights) {
-    for (const { taskId, reason } of refused) {
+    for (const { taskId, reason, slash } of refused) {
+      // Recorded before the result row goes: a restart in between finds the slash already queued.
+      // record_slash does nothing for local jobs and workers without a payout address.
+      if (slash) await callRpc(supabase, 'record_slash', { p_task_id: taskId, p_reason: reason.slice(0, 1000) })
       await callRpc(supabase, 'reject_task_result', { p_task_id: taskId, p_reason: reason.slice(0, 1000) })
       emit({ type: 'result-rejected', jobId: job.id, taskId, reason })
     }

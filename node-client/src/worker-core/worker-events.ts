@@ -14,7 +14,8 @@ export type TaskPhase = 'download' | 'train' | 'upload' | 'complete'
 
 export type WorkerEvent =
   | { type: 'signed-in'; userId: string }
-  | { type: 'registered'; workerId: string; name: string }
+  /** payoutAddress: where the worker is paid (lower case); null: local jobs only. */
+  | { type: 'registered'; workerId: string; name: string; payoutAddress: string | null }
   | { type: 'claimed'; task: ClaimedTask }
   /** fraction in [0, 1] of the task's phase; for train, steps done / steps planned. */
   | { type: 'progress'; taskId: number; phase: TaskPhase; fraction: number; loss?: number }

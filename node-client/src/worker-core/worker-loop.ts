@@ -17,6 +17,11 @@ export interface WorkerOptions {
   /** Claim attempts when no "work available" broadcast arrives: push makes it fast, polling makes it correct. */
   pollIntervalMs: number
   capabilities?: Record<string, unknown>
+  /**
+   * The EVM address the worker is paid at and whose bond stakes its leases of chain-funded jobs
+   * (lower-case 0x + 40 hex); null or absent: local jobs only.
+   */
+  payoutAddress?: string | null
   backend?: BackendName
   backendOptions?: BackendOptions
   onEvent(event: WorkerEvent): void
@@ -43,13 +48,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   onEvent({ type: 'signed-in', userId: user.user.id })
 
   const backend = await useBackend(options.backend ?? 'wasm', options.backendOptions)
-  const worker = await callRpc<{ id: string }>(supabase, 'register_worker', {
+  const worker = await callRpc<{ id: string; payout_address?: string | null }>(supabase, 'register_worker', {
     p_name: options.name,
     p_kind: options.kind,
     p_capabilities: { ...options.capabilities, backend },
     p_max_concurrency: options.maxConcurrency,
+    p_payout_address: options.payoutAddress ?? null,
   })
-  onEvent({ type: 'registered', workerId: worker.id, name: options.name })
+  onEvent({ type: 'registered', workerId: worker.id, name: options.name, payoutAddress: worker.payout_address ?? null })
 
   const running = new Map<number, RunningTask>()
   const dataCache = new JobDataCache(supabase)

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { JsonRpcProvider, Network, Wallet, hexlify, parseEther, randomBytes, type TransactionRequest, type TransactionResponse } from 'ethers'
+import { JsonRpcProvider, Network, hexlify, parseEther, randomBytes, type TransactionResponse } from 'ethers'
 import {
   deployOblivionSettlement,
   devAccounts,
   jobIdFromUuid,
+  LegacyWallet,
   startAnvil,
   type AnvilChain,
   type OblivionSettlement,
@@ -12,12 +13,7 @@ import {
 export const UNBONDING_DELAY = 60
 export const CHALLENGE_WINDOW = 60
 
-/** Signs legacy (type 0) transactions, the only kind an Istanbul chain (and Shardeum) takes. */
-export class LegacyWallet extends Wallet {
-  override populateTransaction(tx: TransactionRequest) {
-    return super.populateTransaction({ ...tx, type: tx.type ?? 0 })
-  }
-}
+export { LegacyWallet }
 
 export interface TestChain {
   anvil: AnvilChain

@@ -27,6 +27,13 @@ describe('bad command lines exit 2 with a message that says what is accepted', (
     [['job', 'status', 'not-a-job'], /Expected a job id, a uuid/],
     [['job', 'download', JOB_ID, '--format', 'zip'], /Allowed choices are tfjs, onnx, h5, pt, pkl, all/],
     [['job', 'frobnicate'], /unknown command 'frobnicate'/],
+    [['worker', 'bond', 'lots'], /value 'lots' is invalid for argument 'amount'\. Expected a positive amount of coins such as 0\.5 or 12/],
+    [['worker', 'unbond', '-1'], /Expected a positive amount of coins/],
+    [['worker', 'bond', '1', '--lease-seconds', '30'], /--lease-seconds is an option of `oblivion worker` \(running a worker\), not of `oblivion worker bond`/],
+    [['worker', '--payout-address', '0x1234'], /Expected an EVM address: 0x and 40 hex digits/],
+    [['worker', 'claim', '--job', 'seven'], /Expected a job id, a uuid/],
+    [['job', 'fund', JOB_ID, '--deadline-hours', 'soon'], /Expected a number of hours from 0\.01 to 87600/],
+    [['job', 'refund', 'not-a-job'], /Expected a job id, a uuid/],
     [['--url', 'ftp://example.com', 'job', 'status', JOB_ID], /Expected an http:\/\/ or https:\/\/ URL/],
   ])('%j', async (args, message) => {
     const { code, stderr } = await runCli(['--home', home.dir, ...args])

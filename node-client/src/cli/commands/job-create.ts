@@ -1,18 +1,23 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { checkJobSpec } from '../../../../model/src/spec/job-spec.ts'
+import { walletChosen, PRIVATE_KEY_ENV } from '../chain-connection.ts'
+import { chainTarget, onChain, openChainSession, type ChainSession } from '../chain-session.ts'
 import { CliError, EXIT, requestError, usageError, type ExitCode } from '../cli-error.ts'
 import { connectAsUser, disconnect, JOB_PROFILE } from '../connection.ts'
 import { checkDatasetFile, DATASET_BUCKET, datasetObjectPath, uploadDataset } from '../dataset-upload.ts'
-import type { GlobalOptions } from '../global-options.ts'
 import { jobCreatedText } from '../render/job-renderer.ts'
 import { jsonLog } from '../render/json-log.ts'
+import { moneyOutput } from '../render/money-renderer.ts'
+import { fundJobEscrow, type JobFundOptions } from './job-escrow.ts'
 
-export interface JobCreateOptions extends GlobalOptions {
+export interface JobCreateOptions extends JobFundOptions {
   specFile: string
   rewardWei: string
   /** A CSV file to upload for a spec whose dataset.source is csv. */
   dataset?: string | undefined
+  /** False with --no-fund: create the job without funding its escrow even when a chain is configured. */
+  fund: boolean
 }
 
 async function readSpecFile(file: string): Promise<Record<string, unknown>> {
@@ -42,6 +47,38 @@ interface CreatedJob {
   rounds: number
   shards: number
   reward_wei: string
+  /** The spec as the database stored it: what specHash is computed from. */
+  spec: Record<string, unknown>
+}
+
+/**
+ * The chain and wallet that will fund the escrow, checked before anything is created: null when
+ * no chain is configured or with --no-fund. A wallet that cannot pay the reward is refused here.
+ */
+async function fundingSession(options: JobCreateOptions): Promise<ChainSession | null> {
+  if (!options.fund) return null
+  const explicit = options.devAccount !== undefined || options.keystore !== undefined
+  const target = await chainTarget(options.home, explicit)
+  if (!target) return null
+  if (!walletChosen(options)) {
+    throw new CliError('CLI_NO_WALLET', `a chain is configured (${target.source}), so the job's escrow is funded on it, and no wallet was given`, {
+      hint: `pass --dev-account <0-9> on the local chain, --keystore <file> (with KEYSTORE_PASSWORD), or set ${PRIVATE_KEY_ENV}; or --no-fund to create the job without an escrow`,
+      exitCode: EXIT.usage,
+    })
+  }
+  const session = await openChainSession(options.home, options, target)
+  try {
+    const balance = await onChain(session, 'reading your balance', () => session.provider.getBalance(session.address))
+    if (balance <= BigInt(options.rewardWei)) {
+      throw new CliError('CLI_INSUFFICIENT_FUNDS', `the wallet ${session.address} holds ${balance} wei, not enough to escrow the reward of ${options.rewardWei} wei plus gas`, {
+        hint: 'fund the wallet, lower --reward-wei, or pass --no-fund',
+      })
+    }
+    return session
+  } catch (error) {
+    session.close()
+    throw error
+  }
 }
 
 /**
@@ -74,7 +111,11 @@ export async function runJobCreateCommand(options: JobCreateOptions): Promise<Ex
   const csv = checked.spec.dataset.source === 'csv' ? checked.spec.dataset : undefined
   if (options.dataset !== undefined && csv) await checkDatasetFile(options.dataset, csv)
 
-  const { supabase, userId } = await connectAsUser(options, { profile: JOB_PROFILE })
+  const funding = await fundingSession(options)
+  const { supabase, userId } = await connectAsUser(options, { profile: JOB_PROFILE }).catch((error: unknown) => {
+    funding?.close()
+    throw error
+  })
   try {
     let uploaded: string | undefined
     if (options.dataset !== undefined && csv) {
@@ -98,10 +139,23 @@ export async function runJobCreateCommand(options: JobCreateOptions): Promise<Ex
         specFile: path.resolve(options.specFile),
       })
     } else {
-      process.stdout.write(`${jobCreatedText(job, uploaded)}\n`)
+      process.stdout.write(`${jobCreatedText(job, uploaded, funding ? 'chain' : options.fund ? 'coordinator' : 'later')}\n`)
+    }
+    if (funding) {
+      try {
+        await fundJobEscrow(funding, job, options.deadlineHours, moneyOutput(options.json))
+      } catch (error) {
+        const known = error instanceof CliError
+        const message = known ? error.message : (error as Error).message
+        throw new CliError(known ? error.code : 'CLI_FUND_FAILED', `job ${job.id} was created, but its escrow was not funded: ${message}`, {
+          hint: `${known && error.options.hint ? `${error.options.hint}; then ` : ''}retry with \`oblivion job fund ${job.id}\` and the same wallet option`,
+          cause: error,
+        })
+      }
     }
     return EXIT.ok
   } finally {
+    funding?.close()
     await disconnect(supabase)
   }
 }

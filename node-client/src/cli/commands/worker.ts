@@ -1,6 +1,8 @@
 import os from 'node:os'
 import { startWorker, type WorkerEvent, type WorkerHandle } from '../../worker-core/index.ts'
-import { EXIT, type ExitCode } from '../cli-error.ts'
+import { walletChosen, type WalletChoice } from '../chain-connection.ts'
+import { openChainSession } from '../chain-session.ts'
+import { EXIT, usageError, type ExitCode } from '../cli-error.ts'
 import { connectAsUser, disconnect } from '../connection.ts'
 import { credentialsFile } from '../credential-store.ts'
 import type { GlobalOptions } from '../global-options.ts'
@@ -9,18 +11,34 @@ import { onStopSignals } from './stop-signals.ts'
 
 export type TrainingBackend = 'wasm' | 'cpu'
 
-export interface WorkerCommandOptions extends GlobalOptions {
+export interface WorkerCommandOptions extends GlobalOptions, WalletChoice {
   name: string
   maxConcurrency: number
   leaseSeconds: number
   pollSeconds: number
   backend: TrainingBackend
+  /** --payout-address, lower-cased. */
+  payoutAddress?: string | undefined
 }
 
-/** A worker name from this machine's host name: what `--name` defaults to. */
-export function defaultWorkerName(hostname = os.hostname()): string {
-  const name = hostname.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64)
-  return name || 'worker'
+/**
+ * Where the worker is paid: the wallet's address (--dev-account, --keystore, OBLIVION_PRIVATE_KEY)
+ * or --payout-address (both only when they agree), lower-cased; null without either.
+ */
+async function resolvePayoutAddress(options: WorkerCommandOptions): Promise<string | null> {
+  if (!walletChosen(options)) return options.payoutAddress ?? null
+  // Only the wallet's address is needed: nothing is sent (chain.json is only read; an
+  // OBLIVION_RPC_URL is asked its chain id).
+  const session = await openChainSession(options.home, options)
+  session.close()
+  const address = session.address.toLowerCase()
+  if (options.payoutAddress !== undefined && options.payoutAddress !== address) {
+    throw usageError(
+      `--payout-address ${options.payoutAddress} is not the wallet's address ${address}`,
+      "drop --payout-address (the wallet's address is used), or drop the wallet option to be paid at another address",
+    )
+  }
+  return address
 }
 
 /** What the worker tells the network about itself (workers.capabilities, at most 4 KiB). */
@@ -56,7 +74,13 @@ function runningTaskCounter() {
  * finish and are delivered); twice releases them (given back with a reason) and exits 130.
  */
 export async function runWorkerCommand(options: WorkerCommandOptions): Promise<ExitCode> {
+  const payoutAddress = await resolvePayoutAddress(options)
   const renderer = createWorkerRenderer({ json: options.json })
+  if (payoutAddress === null) {
+    renderer.notice(
+      'no payout address: this worker trains local jobs only; chain-funded jobs need a payout address (--dev-account, --keystore, OBLIVION_PRIVATE_KEY or --payout-address) and a bond (`oblivion worker bond <amount>`)',
+    )
+  }
   const { supabase, userId, newIdentity } = await connectAsUser(options, { profile: options.name, onNotice: (m) => renderer.notice(m) })
   if (newIdentity) {
     renderer.notice(`new identity ${userId} for worker ${options.name}, kept in ${credentialsFile(options.home, options.name)}`)
@@ -73,6 +97,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<E
       leaseSeconds: options.leaseSeconds,
       pollIntervalMs: Math.round(options.pollSeconds * 1000),
       capabilities: capabilities(options.backend),
+      payoutAddress,
       backend: options.backend,
       onEvent(event) {
         running.observe(event)

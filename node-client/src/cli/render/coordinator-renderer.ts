@@ -1,5 +1,5 @@
 import type { CoordinatorEvent } from '../../coordinator/coordinator-events.ts'
-import { clock, count, epsilon, percent, shortId } from './format.ts'
+import { clock, coins, count, epsilon, percent, shortId } from './format.ts'
 import { jsonLog, type JsonLog } from './json-log.ts'
 
 /** Turns the coordinator's events into output: a line each (terminal) or a JSON line each. */
@@ -31,7 +31,7 @@ export function describeCoordinatorEvent(event: CoordinatorEvent): string {
     case 'job-started':
       return `job ${shortId(event.jobId)} started: ${event.rounds} round(s) × ${count(event.shards)} shard(s)${
         event.noiseMultiplier === null ? ', no differential privacy' : `, noise σ ${event.noiseMultiplier}`
-      }`
+      }${event.markStartedTx ? `; escrow marked started (tx ${event.markStartedTx})` : ''}`
     case 'round-started':
       return `job ${shortId(event.jobId)} round ${event.round}: ${count(event.tasks)} task(s) queued`
     case 'result-rejected':
@@ -44,6 +44,14 @@ export function describeCoordinatorEvent(event: CoordinatorEvent): string {
       return `job ${shortId(event.jobId)} completed: model ${event.modelId}, accuracy ${percent(event.testAccuracy)}, ${epsilon(event.epsilon)}`
     case 'job-failed':
       return `job ${shortId(event.jobId)} failed: ${event.reason}`
+    case 'chain-events':
+      return `chain: ${count(event.count)} new event(s) mirrored up to block ${event.lastBlock}`
+    case 'job-settled':
+      return `job ${shortId(event.jobId)} settled on chain: ${count(event.payouts)} payout(s), ${coins(BigInt(event.totalWei))} paid, ${coins(
+        BigInt(event.remainderWei),
+      )} back to the creator${event.txHash ? ` (tx ${event.txHash})` : ''}`
+    case 'worker-slashed':
+      return `worker ${event.address} slashed ${coins(BigInt(event.amountWei))} for job ${shortId(event.jobId)} (tx ${event.txHash})`
     case 'warning':
       return `warning: ${event.message}`
   }

@@ -9,9 +9,12 @@ import { jsonLog } from './json-log.ts'
 export function reportError(error: unknown, options: { json: boolean; stream?: NodeJS.WritableStream }): ExitCode {
   const stream = options.stream ?? process.stderr
   const known = error instanceof CliError
-  const code = known ? error.code : 'CLI_UNEXPECTED'
+  // @oblivion/contracts' ChainError (anvil, chain.json, RPC, deploy) is a message for people too;
+  // recognised by name so that this file does not load ethers for every command.
+  const chainError = !known && error instanceof Error && error.name === 'ChainError' && typeof (error as { code?: unknown }).code === 'string'
+  const code = known ? error.code : chainError ? (error as unknown as { code: string }).code : 'CLI_UNEXPECTED'
   const message = error instanceof Error ? error.message : String(error)
-  const hint = known ? error.options.hint : 'this looks like a bug; run again with OBLIVION_DEBUG=1 for the stack trace'
+  const hint = known ? error.options.hint : chainError ? undefined : 'this looks like a bug; run again with OBLIVION_DEBUG=1 for the stack trace'
   const details = known ? (error.options.details ?? []) : []
   if (options.json) {
     jsonLog(stream).write('error', { code, message, ...(hint ? { hint } : {}), ...(details.length ? { details } : {}) })

@@ -199,15 +199,25 @@ export function jobWatchBar(stream: NodeJS.WriteStream): JobWatchRenderer {
   }
 }
 
-/** `job create` done. */
-export function jobCreatedText(job: { id: string; status: string; rounds: number; shards: number; reward_wei: string }, dataset?: string): string {
+/** `job create` done; `funding` says what happens next: the escrow is funded on chain now (its lines follow), by a coordinator without escrow, or later. */
+export function jobCreatedText(
+  job: { id: string; status: string; rounds: number; shards: number; reward_wei: string },
+  dataset?: string,
+  funding: 'chain' | 'coordinator' | 'later' = 'coordinator',
+): string {
+  const next = {
+    chain: [],
+    coordinator: ['  no chain is configured: it waits until a coordinator run with --fund-without-escrow funds it; follow it with:', followJobText(job.id)],
+    later: [`  not funded (--no-fund): fund its escrow with \`oblivion job fund ${job.id}\`; follow it with:`, followJobText(job.id)],
+  }[funding]
   return [
     `created job ${job.id} (${job.status}: ${job.rounds} round(s) × ${count(job.shards)} shard(s), reward ${job.reward_wei} wei)`,
     ...(dataset ? [`  dataset uploaded to ${dataset}`] : []),
-    '  it starts once the coordinator has funded it; follow it with:',
-    `  oblivion job status ${job.id} --watch`,
+    ...next,
   ].join('\n')
 }
+
+export const followJobText = (id: string) => `  oblivion job status ${id} --watch`
 
 /** One file `job download` wrote. */
 export interface WrittenFile {

@@ -98,7 +98,9 @@ export function workerBars(stream: NodeJS.WriteStream): WorkerRenderer {
         case 'signed-in':
           return line(`${clock()} signed in as ${event.userId}`)
         case 'registered':
-          return line(`${clock()} worker ${event.name} registered (${event.workerId}); waiting for tasks`)
+          return line(
+            `${clock()} worker ${event.name} registered (${event.workerId}), ${event.payoutAddress ? `paid at ${event.payoutAddress}` : 'no payout address (local jobs only)'}; waiting for tasks`,
+          )
         case 'claimed': {
           const bar = bars.create(100, 0, { label: label(event.task, 'claimed'), detail: `attempt ${event.task.attempt}` })
           active = true

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { startLocalChain, type LocalChain } from '@oblivion/contracts'
 import type { SupabaseClient } from '@supabase/supabase-js'
-import { startOblivion, type NetworkProcess } from '../../../../sample_job/src/local-processes.ts'
+import { startOblivion, type JsonLine, type NetworkProcess } from '../../../../sample_job/src/local-processes.ts'
 import { startTestGateway, type TestGateway } from '../../../../supabase/tests/gateway/support/test-gateway.ts'
 import { cliEnv, REPO_ROOT, tempDir, writeJson } from '../../support/run-cli.ts'
 
@@ -25,13 +26,21 @@ export class TrainingNetwork {
     readonly gateway: TestGateway,
     readonly home: string,
     private readonly removeHome: () => Promise<void>,
+    /** With `chain: true`: anvil with the settlement contract, described in <home>/chain.json. */
+    readonly chain: LocalChain | null,
   ) {}
 
-  static async start(): Promise<TrainingNetwork> {
+  /**
+   * With `chain: true` also a local anvil chain (a free port) with the settlement contract,
+   * written to <home>/chain.json as `npm start` does, so the CLI processes find it. Its
+   * challenge window and unbonding delay are 5 s: tests move anvil's clock past them.
+   */
+  static async start(options: { chain?: boolean } = {}): Promise<TrainingNetwork> {
     const gateway = await startTestGateway('pglite')
     const { dir, remove } = await tempDir('oblivion-e2e-')
     await writeJson(path.join(dir, 'gateway.json'), gateway.keys)
-    return new TrainingNetwork(gateway, dir, remove)
+    const chain = options.chain ? await startLocalChain({ home: dir, port: 0, challengeWindow: 5, unbondingDelay: 5 }) : null
+    return new TrainingNetwork(gateway, dir, remove, chain)
   }
 
   /** Starts `oblivion <args>` against this network (JSON output, stderr kept for failure messages). */
@@ -41,13 +50,22 @@ export class TrainingNetwork {
     return proc
   }
 
+  /** Runs `oblivion <args>` to its end; its JSON lines, or an error with its stderr when it exits non-zero. */
+  async run(args: string[]): Promise<JsonLine[]> {
+    const proc = startOblivion(`oblivion ${args.slice(0, 2).join(' ')}`, args, { url: this.gateway.url, home: this.home }, { env: cliEnv(), captureStderr: true })
+    const code = await proc.exited
+    if (code !== 0) throw new Error(`oblivion ${args.join(' ')} exited with ${code}\n${proc.stderr().slice(-2000)}`)
+    return proc.lines
+  }
+
+  /** Without a chain the coordinator funds jobs without escrow; with one, escrows fund them. */
   coordinator(): NetworkProcess {
-    return this.spawn('coordinator', ['coordinator', '--fund-without-escrow', '--poll-seconds', '1'])
+    return this.spawn('coordinator', ['coordinator', ...(this.chain ? [] : ['--no-chain', '--fund-without-escrow']), '--poll-seconds', '1'])
   }
 
   /** A CLI worker with a 10 s lease (the CLI's minimum), so a killed worker's shard is re-leased quickly. */
-  worker(name: string): NetworkProcess {
-    return this.spawn(name, ['worker', '--name', name, '--max-concurrency', '2', '--lease-seconds', '10', '--poll-seconds', '1'])
+  worker(name: string, extraArgs: string[] = []): NetworkProcess {
+    return this.spawn(name, ['worker', '--name', name, '--max-concurrency', '2', '--lease-seconds', '10', '--poll-seconds', '1', ...extraArgs])
   }
 
   /** Creates a job from a sample spec file as a fresh job owner; returns the job id and the owner's client. */
@@ -83,6 +101,7 @@ export class TrainingNetwork {
     for (const proc of this.processes) proc.child.kill('SIGKILL')
     await Promise.all(this.processes.map((p) => p.exited))
     await this.gateway.close()
+    await this.chain?.stop()
     await this.removeHome()
   }
 }
