@@ -1,5 +1,5 @@
 import { Interface, Transaction, isError, sha256, toUtf8Bytes, type Provider, type Signer, type TransactionReceipt } from 'ethers'
-import { buildPayoutTree, jobIdFromUuid, oblivionSettlementAbi, type OblivionSettlement, type Payout } from '@oblivion/contracts'
+import { buildPayoutTree, jobIdFromUuid, oblivionSettlementAbi, type OblivionSettlement, type Payout } from '@oblivion/contracts/browser'
 import { canonicalJson } from './canonical-json.ts'
 import { findLatestLog } from './find-log.ts'
 import { revertReason } from './revert-reason.ts'

@@ -1,5 +1,5 @@
 import { Interface, type Log, type Provider } from 'ethers'
-import { connectOblivionSettlement, oblivionSettlementAbi, uuidFromJobId } from '@oblivion/contracts'
+import { connectOblivionSettlement, oblivionSettlementAbi, uuidFromJobId } from '@oblivion/contracts/browser'
 
 /** The most blocks one eth_getLogs call asks for (public RPCs, Shardeum's included, cap ranges). */
 export const MAX_LOG_RANGE = 2_000
