@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config'
 
-// `npm test` runs every workspace package that has a vitest.config.ts.
+// `npm test` runs every workspace package that has a vitest.config.ts, then the web app's
+// browser tests (web/vitest.e2e.config.ts).
 export default defineConfig({
   test: {
-    projects: ['*/vitest.config.ts'],
+    projects: ['*/vitest.config.ts', 'web/vitest.e2e.config.ts'],
   },
 })

@@ -1013,6 +1013,8 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      network_job_curves: { Args: { p_limit?: number }; Returns: Json }
+      network_leaderboard: { Args: { p_limit?: number }; Returns: Json }
       network_stats: { Args: never; Returns: Json }
       network_topology: { Args: never; Returns: Json }
       reap_expired_leases: { Args: never; Returns: number }

@@ -4,6 +4,7 @@ import type { Database } from '../src/db/database.ts'
 import { anon, service, signUp, type Actor } from './support/actors.ts'
 import { BACKENDS, freshDatabase } from './support/databases.ts'
 import { registerWorker, runningJob, SAMPLE_CID, validResult, validSpec } from './support/fixtures.ts'
+import { expectNothingPrivate as expectPublicSafe } from './support/public-answers.ts'
 
 // ------------------------------------------------------------------ the security model
 //
@@ -257,20 +258,6 @@ const deleteSql = (table: Table) => `delete from public.${table} where ${ID[tabl
 
 // ------------------------------------------------------------------ the checks
 
-/** Keys a public function must never return: they identify people or reveal their work. */
-const PRIVATE_KEYS = ['owner_id', 'name', 'spec', 'reward_wei', 'capabilities']
-
-function keysIn(value: unknown, into = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) for (const item of value) keysIn(item, into)
-  else if (value !== null && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      into.add(key)
-      keysIn(inner, into)
-    }
-  }
-  return into
-}
-
 async function expectDenied(attempt: Promise<unknown>) {
   await expect(attempt).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('permission denied') })
 }
@@ -479,7 +466,7 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
       const executable = (await db.query<{ proname: string }>(
         `select p.proname from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
          where n.nspname = 'public' and has_function_privilege('anon', p.oid, 'execute') order by 1`)).rows
-      expect(executable.map((f) => f.proname)).toEqual(['network_stats', 'network_topology'])
+      expect(executable.map((f) => f.proname)).toEqual(['network_job_curves', 'network_leaderboard', 'network_stats', 'network_topology'])
     })
   })
 
@@ -514,19 +501,14 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
       return row![name] as Record<string, any>
     }
 
-    const expectNothingPrivate = (answer: unknown) => {
-      expect([...keysIn(answer)].filter((key) => PRIVATE_KEYS.includes(key)), 'private keys in the answer').toEqual([])
-      const text = JSON.stringify(answer)
-      for (const secret of [...people.map((p) => p.userId), 'stats-cli', 'stats-browser', 'MNIST digits', 'webgpu']) {
-        expect(text, `the answer mentions ${secret}`).not.toContain(secret)
-      }
-    }
+    const expectNothingPrivate = (answer: unknown) =>
+      expectPublicSafe(answer, [...people.map((p) => p.userId), 'stats-cli', 'stats-browser', 'MNIST digits', 'webgpu'])
 
     it('network_stats gives anon the right counts and nothing private', async () => {
       const stats = await callAsAnon('network_stats')
       expect(stats).toMatchObject({
         workers: { registered: 2, online: 2, online_browser: 1, online_cli: 1 },
-        tasks: { queued: 1, leased: 1, completed: 1, failed: 0 },
+        tasks: { queued: 1, leased: 1, completed: 1, failed: 0, claims: 2 },
         jobs: { active: 1, running: 1, completed: 0, total: 2 },
       })
       expectNothingPrivate(stats)

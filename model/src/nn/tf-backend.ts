@@ -7,6 +7,8 @@ export type BackendName = 'wasm' | 'cpu'
 export interface BackendOptions {
   /** Browsers: the URL folder serving tfjs-backend-wasm's .wasm files (e.g. '/tfjs-wasm/'). Node finds them itself. */
   wasmPaths?: string
+  /** Told why wasm could not start when training falls back to the (~5× slower) cpu backend. */
+  onFallback?: (reason: string) => void
 }
 
 /**
@@ -21,16 +23,21 @@ export async function useBackend(preferred: BackendName = 'wasm', options: Backe
   if (preferred === 'wasm') {
     if (options.wasmPaths) setWasmPaths(options.wasmPaths)
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
+    let reason = 'the wasm backend did not initialise (are the .wasm files served?)'
     try {
-      if (tf.getBackend() === 'wasm' || (await tf.setBackend('wasm'))) {
+      // engine().backendName, not getBackend(): the latter initialises the best registered backend
+      // first, which in a browser is webgl (a GPU context in a Web Worker, warnings without one).
+      if (tf.engine().backendName === 'wasm' || (await tf.setBackend('wasm'))) {
         await tf.ready()
         return 'wasm'
       }
-    } catch {
-      // fall through to cpu: e.g. a browser without WebAssembly, or .wasm files not served
+    } catch (error) {
+      // e.g. a browser without WebAssembly, or .wasm files not served
+      reason = `the wasm backend failed: ${(error as Error).message ?? String(error)}`
     }
+    options.onFallback?.(reason)
   }
-  if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu')
+  if (tf.engine().backendName !== 'cpu') await tf.setBackend('cpu')
   await tf.ready()
   return 'cpu'
 }

@@ -17,3 +17,12 @@ export { specCid, specHash } from './spec-hash.ts'
 export { findLatestLog } from './find-log.ts'
 export { revertReason, type RevertReason } from './revert-reason.ts'
 export { sendContractCall, ContractRevertError } from './contract-call.ts'
+export {
+  readWorkerSettlements,
+  payoutOf,
+  pendingBlockTime,
+  type PayoutState,
+  type WorkerPayout,
+  type SettlementPayoutRow,
+  type ChainRead,
+} from './worker-payouts.ts'

@@ -2,6 +2,7 @@ import { isError, type JsonRpcProvider, type TransactionReceipt } from 'ethers'
 import { ChainError, LegacyWallet, parseOblivionSettlementLogs, type OblivionSettlement, type OblivionSettlementEvents } from '@oblivion/contracts'
 import { ContractRevertError, sendContractCall } from '../chain/contract-call.ts'
 import { revertReason, type RevertReason } from '../chain/revert-reason.ts'
+import { pendingBlockTime } from '../chain/worker-payouts.ts'
 import { chainProvider, loadWallet, requireChainTarget, resolveChainTarget, settlementContract, type ChainTarget, type WalletChoice } from './chain-connection.ts'
 import { CliError, EXIT, type ExitCode } from './cli-error.ts'
 import type { GlobalOptions } from './global-options.ts'
@@ -168,15 +169,10 @@ export function sendOnChain(
   )
 }
 
-/**
- * The chain's "now" (unix seconds) as the contract will see it: the timestamp of the pending block,
- * which is what the next transaction gets (on an idle anvil the latest block can be minutes old,
- * and evm_increaseTime moves the pending one at once); the latest block's when the RPC has no
- * pending block.
- */
+/** The chain's "now" (unix seconds) as the contract will see it (pendingBlockTime), else the latest block's. */
 export async function chainNow(session: Pick<ChainSession, 'provider' | 'target' | 'contract'>): Promise<number> {
-  const pending = await session.provider.getBlock('pending').catch(() => null)
-  if (pending && pending.timestamp > 0) return pending.timestamp
+  const pending = await pendingBlockTime(session.provider)
+  if (pending !== null) return pending
   const block = await onChain(session, 'reading the latest block', () => session.provider.getBlock('latest'))
   if (!block) throw new CliError('CLI_RPC_UNREACHABLE', `the RPC at ${session.target.rpcUrl} returned no latest block`)
   return block.timestamp

@@ -12,6 +12,7 @@ import { executePendingSlashes } from './chain/slash-pass.ts'
 import type { CoordinatorEvent, CoordinatorHandle } from './coordinator-events.ts'
 import { finishJob } from './finish-job.ts'
 import { JobContexts, type JobRow } from './job-context.ts'
+import { startNetworkPulse } from './network-pulse.ts'
 import { aggregateRound } from './round-aggregation.ts'
 import { startRound } from './start-round.ts'
 
@@ -63,10 +64,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     wake = null
   }
 
+  // The changes that wake the coordinator also tell the network views to re-read the topology.
+  const pulse = startNetworkPulse(supabase)
   const channel: RealtimeChannel = supabase
     .channel('coordinator')
-    .on('postgres_changes', { event: '*', schema: 'public', table: 'jobs' }, wakeUp)
-    .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'tasks' }, wakeUp)
+    .on('postgres_changes', { event: '*', schema: 'public', table: 'jobs' }, (change) => {
+      pulse.note('jobs', rowOf(change))
+      wakeUp()
+    })
+    .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'tasks' }, (change) => {
+      pulse.note('tasks', rowOf(change))
+      wakeUp()
+    })
     .subscribe()
 
   async function pass(): Promise<void> {
@@ -194,7 +203,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       })
     }
     await mirror?.stop()
-    await supabase.removeChannel(channel)
+    await Promise.all([supabase.removeChannel(channel), pulse.stop()])
   })()
 
   return {
@@ -205,4 +214,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       await done
     },
   }
+}
+
+/** The changed row (the old one for a DELETE). */
+function rowOf(change: { new: unknown; old: unknown }): Record<string, unknown> | undefined {
+  const row = change.new && Object.keys(change.new).length > 0 ? change.new : change.old
+  return (row ?? undefined) as Record<string, unknown> | undefined
 }

@@ -21,6 +21,10 @@ export interface TaskOutcome {
   sampleCount: number
   artifactCid: string
   epsilonSpent: number | null
+  /** Wall time of local training alone (not the downloads, the upload or complete_task). */
+  trainingSeconds: number
+  /** Local training throughput: steps × batch size / trainingSeconds. */
+  samplesPerSecond: number
 }
 
 /** A failure that retrying on another worker cannot fix (bad spec, data set that does not load). */
@@ -63,6 +67,7 @@ export async function runTask(task: ClaimedTaskRow, context: RunTaskContext): Pr
   const plan = planPrivacy(spec, data.shardSizes)
   context.onProgress('download', 1)
 
+  const trainingStarted = performance.now()
   const result = await trainLocally({
     training: spec.training,
     global,
@@ -72,6 +77,7 @@ export async function runTask(task: ClaimedTaskRow, context: RunTaskContext): Pr
     onProgress: (progress) => context.onProgress('train', progress.step / progress.steps, progress.loss),
   })
 
+  const trainingSeconds = (performance.now() - trainingStarted) / 1000
   context.onProgress('upload', 0)
   const bytes = encodeWeights(result.weights, { jobId: task.job_id, round: task.round, shard: task.shard_index, taskId: task.task_id })
   const cid = await contentId(bytes)
@@ -98,7 +104,13 @@ export async function runTask(task: ClaimedTaskRow, context: RunTaskContext): Pr
     },
   })
   context.onProgress('complete', 1)
-  return { sampleCount: result.sampleCount, artifactCid: cid, epsilonSpent }
+  return {
+    sampleCount: result.sampleCount,
+    artifactCid: cid,
+    epsilonSpent,
+    trainingSeconds,
+    samplesPerSecond: trainingSeconds > 0 ? (result.steps * spec.training.batchSize) / trainingSeconds : 0,
+  }
 }
 
 async function download(supabase: SupabaseClient, path: string): Promise<Uint8Array> {

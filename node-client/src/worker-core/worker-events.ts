@@ -19,7 +19,20 @@ export type WorkerEvent =
   | { type: 'claimed'; task: ClaimedTask }
   /** fraction in [0, 1] of the task's phase; for train, steps done / steps planned. */
   | { type: 'progress'; taskId: number; phase: TaskPhase; fraction: number; loss?: number }
-  | { type: 'completed'; taskId: number; sampleCount: number; artifactCid: string; epsilonSpent: number | null; seconds: number }
+  /**
+   * seconds: the whole task; trainingSeconds: its local training alone, which processed
+   * samplesPerSecond × trainingSeconds examples (steps × batch size, as bench:train counts).
+   */
+  | {
+      type: 'completed'
+      taskId: number
+      sampleCount: number
+      artifactCid: string
+      epsilonSpent: number | null
+      seconds: number
+      trainingSeconds: number
+      samplesPerSecond: number
+    }
   | { type: 'failed'; taskId: number; reason: string; retryable: boolean }
   /** The lease was lost (revoked, expired, job cancelled): the task was dropped. */
   | { type: 'dropped'; taskId: number; reason: string }

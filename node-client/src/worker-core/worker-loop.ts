@@ -1,6 +1,7 @@
 import { useBackend, type BackendName, type BackendOptions } from '@oblivion/model'
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js'
 import { JobDataCache } from './job-data-cache.ts'
+import { joinNetworkPresence } from './network-channel.ts'
 import { callRpc, RpcError } from './rpc.ts'
 import { PermanentTaskError, runTask, type ClaimedTaskRow } from './task-runner.ts'
 import type { WorkerEvent, WorkerHandle } from './worker-events.ts'
@@ -9,6 +10,12 @@ import { WORK_CHANNEL, WORK_AVAILABLE_EVENT } from './work-channel.ts'
 export interface WorkerOptions {
   /** A signed-in supabase-js client (anon key + the worker owner's session). */
   supabase: SupabaseClient
+  /**
+   * The signed-in user's id, when the shell has checked the session itself. The browser worker's
+   * client carries the page's token through supabase-js's `accessToken` option, which leaves it
+   * without `supabase.auth`; otherwise the core asks `supabase.auth.getUser()`.
+   */
+  userId?: string
   name: string
   kind: 'cli' | 'browser'
   maxConcurrency: number
@@ -43,9 +50,7 @@ interface RunningTask {
  */
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const { supabase, onEvent } = options
-  const { data: user, error: userError } = await supabase.auth.getUser()
-  if (userError || !user.user) throw new Error(`The worker needs a signed-in session: ${userError?.message ?? 'no user'}`)
-  onEvent({ type: 'signed-in', userId: user.user.id })
+  onEvent({ type: 'signed-in', userId: options.userId ?? (await signedInUserId(supabase)) })
 
   const backend = await useBackend(options.backend ?? 'wasm', options.backendOptions)
   const worker = await callRpc<{ id: string; payout_address?: string | null }>(supabase, 'register_worker', {
@@ -56,6 +61,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     p_payout_address: options.payoutAddress ?? null,
   })
   onEvent({ type: 'registered', workerId: worker.id, name: options.name, payoutAddress: worker.payout_address ?? null })
+  // The network views see the worker arrive and leave at once (its id and kind only, no name).
+  const presence = joinNetworkPresence(
+    supabase,
+    worker.id,
+    { role: 'worker', worker_id: worker.id, kind: options.kind, started_at: new Date().toISOString() },
+    (message) => onEvent({ type: 'warning', message }),
+  )
 
   const running = new Map<number, RunningTask>()
   const dataCache = new JobDataCache(supabase)
@@ -180,7 +192,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   async function shutdown(): Promise<void> {
     if (state === 'stopped') return
     clearInterval(heartbeatTimer)
-    await supabase.removeChannel(channel)
+    await Promise.all([supabase.removeChannel(channel), presence.leave()])
     state = 'stopped'
     onEvent({ type: 'stopped' })
     stopped()
@@ -215,6 +227,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       await shutdown()
     },
   }
+}
+
+async function signedInUserId(supabase: SupabaseClient): Promise<string> {
+  const { data, error } = await supabase.auth.getUser()
+  if (error || !data.user) throw new Error(`The worker needs a signed-in session: ${error?.message ?? 'no user'}`)
+  return data.user.id
 }
 
 function sleep(ms: number): Promise<void> {

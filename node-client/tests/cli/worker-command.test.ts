@@ -101,7 +101,7 @@ describe('oblivion worker', () => {
     await started()
     claim(1)
     claim(2)
-    fake.onEvent!({ type: 'completed', taskId: 1, sampleCount: 10, artifactCid: 'b', epsilonSpent: null, seconds: 1 })
+    fake.onEvent!({ type: 'completed', taskId: 1, sampleCount: 10, artifactCid: 'b', epsilonSpent: null, seconds: 1, trainingSeconds: 0.5, samplesPerSecond: 20 })
     process.emit('SIGINT', 'SIGINT')
     expect(fake.handle!.drain).toHaveBeenCalledOnce()
     expect(fake.handle!.release).not.toHaveBeenCalled()

@@ -35,6 +35,8 @@ interface WalletState {
 const WalletContext = createContext<WalletState | null>(null)
 
 const hexChainId = (id: number) => `0x${id.toString(16)}`
+/** The wallet last connected (its EIP-6963 rdns: the uuid changes with every page load): reconnected silently after a reload. */
+const LAST_WALLET_KEY = 'oblivion-last-wallet'
 
 /**
  * The wallet the page acts with: discovered by EIP-6963 (window.ethereum as the fallback),
@@ -71,6 +73,32 @@ export function WalletProvider({ children }: { children: ReactNode }) {
     }
   }, [])
 
+  // After a reload: the wallet connected before answers eth_accounts without a prompt.
+  useEffect(() => {
+    if (walletRef.current) return
+    const last = window.localStorage.getItem(LAST_WALLET_KEY)
+    const known = wallets.find((w) => w.info.rdns === last)
+    if (!known) return
+    let live = true
+    void (async () => {
+      try {
+        const accounts = (await known.provider.request({ method: 'eth_accounts' })) as string[]
+        const id = (await known.provider.request({ method: 'eth_chainId' })) as string
+        if (!live || !accounts[0] || walletRef.current) return
+        walletRef.current = known
+        setWallet(known)
+        setAccount(accounts[0].toLowerCase())
+        setChainId(Number.parseInt(id, 16))
+        setStatus('connected')
+      } catch {
+        // not connected any more: the button offers to connect
+      }
+    })()
+    return () => {
+      live = false
+    }
+  }, [wallets])
+
   // Follow the connected wallet's account and chain.
   useEffect(() => {
     const provider = wallet?.provider
@@ -78,7 +106,10 @@ export function WalletProvider({ children }: { children: ReactNode }) {
     const onAccounts = (accounts: string[]) => {
       const next = accounts[0]?.toLowerCase() ?? null
       setAccount(next)
-      if (!next) setStatus('disconnected')
+      if (!next) {
+        setStatus('disconnected')
+        window.localStorage.removeItem(LAST_WALLET_KEY)
+      }
     }
     const onChain = (id: string) => setChainId(Number.parseInt(id, 16))
     provider.on('accountsChanged', onAccounts)
@@ -103,6 +134,7 @@ export function WalletProvider({ children }: { children: ReactNode }) {
         const id = (await target.provider.request({ method: 'eth_chainId' })) as string
         if (!accounts[0]) throw new Error('the wallet gave no account')
         walletRef.current = target
+        window.localStorage.setItem(LAST_WALLET_KEY, target.info.rdns)
         setWallet(target)
         setAccount(accounts[0].toLowerCase())
         setChainId(Number.parseInt(id, 16))

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises'
 import type { SupabaseClient } from '@supabase/supabase-js'
-import { buildPayoutTree, jobIdFromUuid } from '@oblivion/contracts'
-import { JOB_STATUS } from '../../chain/settle-job.ts'
+import { jobIdFromUuid } from '@oblivion/contracts'
+import { payoutOf, readWorkerSettlements, type ChainRead, type PayoutState, type WorkerPayout } from '../../chain/worker-payouts.ts'
 import { chainNow, onChain, sendOnChain, withChainSession, type ChainSession, type WalletCommandOptions } from '../chain-session.ts'
 import { CliError, EXIT, requestError, type ExitCode } from '../cli-error.ts'
 import { connectAsUser, disconnect } from '../connection.ts'
@@ -11,42 +11,9 @@ import { chainTime, coins, shortId } from '../render/format.ts'
 import { isoTime } from '../render/money-renderer.ts'
 
 /**
- * What a worker's wallet is owed: the confirmed settlements (table settlements, readable by the
- * workers that worked on the job) whose payout list names the wallet, each checked against the
- * chain, and `oblivion worker claim`, which claims those whose challenge window has closed.
+ * `oblivion worker claim`: claims the wallet's payouts whose challenge window has closed. What a
+ * payout is and where it stands (chain/worker-payouts.ts) is shared with the web app's worker page.
  */
-
-/** Where a payout stands. */
-export type PayoutState =
-  /** The challenge window has closed and it was not claimed: claimPayout pays it. */
-  | 'claimable'
-  /** Claimed already (isClaimed). */
-  | 'claimed'
-  /** Settled, but the settlement can still be disputed until claimableAt. */
-  | 'waiting'
-  /** The chain does not hold this settlement (disputed, or not mined on this chain). */
-  | 'not-on-chain'
-  /** The row's payout list does not reproduce its Merkle root: nothing can be proved from it. */
-  | 'invalid'
-
-export interface WorkerPayout {
-  jobId: string
-  amountWei: bigint
-  proof: string[]
-  state: PayoutState
-  /** When the challenge window closes (unix seconds); null when unknown (not on chain, invalid). */
-  claimableAt: number | null
-  root: string
-  settlementTx: string | null
-}
-
-interface SettlementRow {
-  id: number
-  job_id: string
-  merkle_root: string | null
-  payouts: Array<{ address: string; amount_wei: string }>
-  tx_hash: string | null
-}
 
 /**
  * Signs in as the identity of worker `name` (its stored session; a worker's payouts are visible to
@@ -67,48 +34,15 @@ export async function signInAsWorker(options: GlobalOptions, name: string): Prom
 
 /** The confirmed settlements of this chain that pay the session's wallet, newest row per job, each with its state on chain. */
 export async function listWorkerPayouts(session: ChainSession, supabase: SupabaseClient, jobId?: string): Promise<WorkerPayout[]> {
-  const address = session.address.toLowerCase()
-  let query = supabase
-    .from('settlements')
-    .select('id, job_id, merkle_root, payouts, tx_hash')
-    .eq('status', 'confirmed')
-    .eq('chain_id', session.target.chainId)
-    // jsonb containment (cs) of a one-element array: supabase-js's contains() would send an array literal.
-    .filter('payouts', 'cs', JSON.stringify([{ address }]))
-    .order('id', { ascending: false })
-  if (jobId !== undefined) query = query.eq('job_id', jobId)
-  const { data, error } = await query
+  const { rows, error } = await readWorkerSettlements(supabase, { chainId: session.target.chainId, address: session.address, jobId })
   if (error) throw requestError('could not read the settlements', error)
-  const latest = new Map<string, SettlementRow>()
-  for (const row of (data ?? []) as SettlementRow[]) if (!latest.has(row.job_id)) latest.set(row.job_id, row)
-  if (latest.size === 0) return []
+  if (rows.length === 0) return []
 
   const [now, window] = await Promise.all([chainNow(session), onChain(session, 'reading the challenge window', () => session.contract.challengeWindow())])
+  const read: ChainRead = (what, run) => onChain(session, what, run)
   const payouts: WorkerPayout[] = []
-  for (const row of latest.values()) payouts.push(await payoutOf(session, row, now, Number(window)))
+  for (const row of rows) payouts.push(await payoutOf(session.contract, session.address, row, now, Number(window), read))
   return payouts
-}
-
-async function payoutOf(session: ChainSession, row: SettlementRow, now: number, challengeWindow: number): Promise<WorkerPayout> {
-  const root = (row.merkle_root ?? '').toLowerCase()
-  const base = { jobId: row.job_id, root, settlementTx: row.tx_hash, claimableAt: null }
-  let tree: ReturnType<typeof buildPayoutTree>
-  try {
-    tree = buildPayoutTree(row.payouts.map((p) => ({ address: p.address, amountWei: BigInt(p.amount_wei) })))
-  } catch {
-    return { ...base, amountWei: 0n, proof: [], state: 'invalid' }
-  }
-  const amountWei = tree.amounts.get(session.address) ?? 0n
-  const proof = tree.proofs.get(session.address) ?? []
-  if (tree.root.toLowerCase() !== root || amountWei === 0n) return { ...base, amountWei, proof, state: 'invalid' }
-
-  const chainJobId = jobIdFromUuid(row.job_id)
-  const job = await onChain(session, `reading job ${row.job_id}`, () => session.contract.getJob(chainJobId))
-  if (Number(job.status) !== JOB_STATUS.Settled || job.payoutRoot.toLowerCase() !== root) return { ...base, amountWei, proof, state: 'not-on-chain' }
-  const claimableAt = Number(job.settledAt) + challengeWindow
-  const claimed = await onChain(session, `reading the claim of job ${row.job_id}`, () => session.contract.isClaimed(chainJobId, session.address, amountWei, proof))
-  const state: PayoutState = claimed ? 'claimed' : now >= claimableAt ? 'claimable' : 'waiting'
-  return { ...base, amountWei, proof, claimableAt, state }
 }
 
 /** A payout as a JSON line's fields. */

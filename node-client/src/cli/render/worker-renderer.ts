@@ -123,7 +123,7 @@ export function workerBars(stream: NodeJS.WriteStream): WorkerRenderer {
           const what = describe(event.taskId)
           finish(event.taskId)
           return line(
-            `${clock()} ✓ ${what} delivered: ${count(event.sampleCount)} samples in ${seconds(event.seconds)}, ${epsilon(event.epsilonSpent)}`,
+            `${clock()} ✓ ${what} delivered: ${count(event.sampleCount)} samples in ${seconds(event.seconds)} (training ${count(Math.round(event.samplesPerSecond))} samples/s), ${epsilon(event.epsilonSpent)}`,
           )
         }
         case 'failed': {

@@ -1,0 +1,211 @@
+import { mkdir, readFile, rm } from 'node:fs/promises'
+import path from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import { parseJobSpec, prepareJobData, useBackend } from '@oblivion/model'
+import { createClient, type SupabaseClient } from '@supabase/supabase-js'
+import * as ort from 'onnxruntime-node'
+import WebSocket from 'ws'
+import type { Download, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LocalNetwork } from '../../../node-client/src/network/local-network.ts'
+import { tempDir } from '../../../node-client/tests/support/run-cli.ts'
+import { launchChromium, type Chromium } from '../support/chromium.ts'
+import { injectWallet, type InjectedWallet } from '../support/injected-wallet.ts'
+import { waitUntil } from '../support/web-stack.ts'
+
+/**
+ * Issue 6's acceptance run in Chromium against `npm start`'s stack (LocalNetwork: the database,
+ * gateway and anvil process, the coordinator, one bonded CLI worker, the built web app and the
+ * visualizer). A person with a wallet (dev account 3, injected EIP-1193 provider) declines and
+ * then signs the SIWE message, sees the form's validation, creates and funds a job from the form,
+ * turns on the browser worker, which trains shards beside the CLI worker; the job completes; the
+ * network page shows the browser worker, the CLI worker and the job, and loses the browser worker
+ * when it stops; every download is the real format and the ONNX file gives the argmax of the
+ * TF.js file on the held-out digits. A screenshot of each page lands in web/test-artifacts/, and
+ * any console error fails the test.
+ */
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts')
+const PERSON = 3
+
+let network: LocalNetwork
+let removeHome: () => Promise<void>
+let chromium: Chromium
+let page: Page
+let errors: string[]
+let wallet: InjectedWallet
+let webUrl: string
+
+const logs = () => `--- page errors\n${errors.join('\n')}\n--- network\n${network.services.map((s) => `${s.name}: ${s.state} ${s.notes ?? ''}`).join('\n')}`
+const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true })
+const attribute = (testId: string, name: string) => page.getByTestId(testId).getAttribute(name).catch(() => null)
+
+beforeAll(async () => {
+  await rm(ARTIFACTS, { recursive: true, force: true })
+  await mkdir(ARTIFACTS, { recursive: true })
+  const home = await tempDir('oblivion-web-e2e-')
+  removeHome = home.remove
+  network = new LocalNetwork({ home: home.dir, port: 0, chainPort: 0, chain: true, reset: false, workers: 1, webPort: 0, visualizerPort: 0, pollSeconds: 1 })
+  await network.start()
+  webUrl = network.publicConfig!.webUrl!
+  const chain = network.chain!
+  chromium = await launchChromium()
+  ;({ page, errors } = await chromium.newPage())
+  page.setDefaultTimeout(30_000)
+  wallet = await injectWallet(page, { privateKey: chain.accounts[PERSON]!.privateKey, rpcUrl: chain.rpcUrl, chainId: chain.chainId })
+}, 300_000)
+
+afterAll(async () => {
+  await chromium?.close()
+  await network?.stop()
+  await removeHome?.()
+})
+
+describe('the web app on the local network', () => {
+  it('signs in, creates and funds a job from the form, trains it with the browser and CLI workers, and serves every format', async () => {
+    // Dashboard; the wallet: a declined signature says what to do, then sign in.
+    await page.goto(webUrl)
+    await page.getByTestId('workers-online').waitFor()
+    await shot('dashboard')
+    await page.getByTestId('connect-wallet').click()
+    wallet.rejectNext('personal_sign')
+    await page.getByTestId('sign-in').click()
+    await expect.poll(() => page.getByTestId('wallet-problem').innerText()).toMatch(/declined the sign-in signature/i)
+    await page.getByTestId('sign-in').click()
+    await page.getByTestId('signed-in').waitFor()
+
+    // The form: a bad field is named under itself; then a small MNIST job, funded from the wallet.
+    await page.goto(`${webUrl}/jobs/new`)
+    await page.getByTestId('job-form').waitFor()
+    await page.getByTestId('field-training.batchSize').fill('0')
+    await page.getByTestId('create-job-submit').click()
+    await page.getByTestId('error-training.batchSize').waitFor()
+    await shot('create-job-validation')
+    await page.getByTestId('field-name').fill('Digits from the browser')
+    await page.getByTestId('field-training.batchSize').fill('32')
+    await page.getByTestId('error-training.batchSize').waitFor({ state: 'detached' })
+    await page.getByTestId('field-training.rounds').fill('3')
+    await page.getByTestId('field-training.shards').fill('4')
+    await page.getByTestId('field-training.localEpochs').fill('1')
+    await page.getByTestId('field-privacy').selectOption('none')
+    await page.getByTestId('field-reward').fill('0.8')
+    await shot('create-job')
+    // The CLI worker waits until the browser worker holds a shard: otherwise it may train them all.
+    const cli = network.workerProcesses[0]!
+    cli.child.kill('SIGSTOP')
+    await page.getByTestId('create-job-submit').click()
+    await page.getByTestId('job-page').waitFor({ timeout: 60_000 })
+    const jobId = (await page.getByTestId('job-page').getAttribute('data-job-id'))!
+    await expect.poll(() => attribute('escrow-status', 'data-status'), { timeout: 30_000 }).toMatch(/funded|started/)
+
+    // The browser worker: bond through its stake notice, then train beside the CLI worker.
+    await page.goto(`${webUrl}/worker`)
+    await page.getByTestId('browser-worker-toggle').click()
+    // This wallet has no bond: the panel says so and offers to bond (the stake rule of claim_task).
+    const stake = page.getByTestId('stake-notice')
+    await waitUntil('the stake notice', async () => (await stake.getAttribute('data-covered').catch(() => null)) === 'false', 60_000, logs)
+    await page.getByTestId('bond-amount').fill('1')
+    await page.getByTestId('bond-submit').click()
+    await page.getByTestId('bond-tx').waitFor()
+    await waitUntil('the bond mirrored and covering', async () => (await stake.getAttribute('data-covered')) === 'true', 60_000, logs)
+    // While it trains (the CLI worker still paused, so the job is surely running), the network
+    // page in a second tab shows the coordinator's job and both kinds of workers.
+    let topology!: Page
+    let topologyErrors: string[] = []
+    try {
+      await waitUntil('the browser worker training a shard', async () => (await attribute('browser-worker-status', 'data-status')) === 'training', 120_000, logs)
+      await shot('browser-worker')
+      const second = await chromium.newPage()
+      topology = second.page
+      topologyErrors = second.errors
+      await topology.goto(`${webUrl}/network`)
+      const graph = topology.getByTestId('network-graph')
+      await graph.waitFor({ state: 'attached' })
+      const counts = async () => ({
+        browser: Number(await graph.getAttribute('data-browser-workers')),
+        cli: Number(await graph.getAttribute('data-cli-workers')),
+        jobs: Number(await graph.getAttribute('data-jobs')),
+      })
+      await expect.poll(counts, { timeout: 30_000 }).toMatchObject({ browser: 1, cli: 1, jobs: 1 })
+      await topology.screenshot({ path: path.join(ARTIFACTS, 'network.png'), fullPage: true })
+    } finally {
+      cli.child.kill('SIGCONT')
+    }
+    await waitUntil('a shard trained in the browser', async () => Number(await page.getByTestId('browser-worker-tasks-done').innerText().catch(() => '0')) >= 1, 240_000, logs)
+
+    // Back on the job: it completes live; the browser and the CLI worker both delivered shards.
+    await page.goto(`${webUrl}/jobs/${jobId}`)
+    await expect.poll(() => attribute('job-status', 'data-status'), { timeout: 240_000, interval: 1_000 }).toBe('completed')
+    // Leaving /worker ended the browser worker: the open network tab drops it.
+    await expect.poll(async () => Number(await topology.getByTestId('network-graph').getAttribute('data-browser-workers')), { timeout: 60_000 }).toBe(0)
+    const byKind = await tasksByKind(jobId)
+    expect(byKind.browser, JSON.stringify(byKind)).toBeGreaterThanOrEqual(1)
+    expect(byKind.cli, JSON.stringify(byKind)).toBeGreaterThanOrEqual(1)
+
+    // Downloads: each format is the real thing.
+    const files = new Map<string, Buffer>()
+    for (const format of ['tfjs', 'onnx', 'h5', 'pt', 'pkl'] as const) {
+      const expected = format === 'tfjs' ? 2 : 1
+      const downloads: Download[] = []
+      const onDownload = (d: Download) => downloads.push(d)
+      page.on('download', onDownload)
+      await page.getByTestId(`download-${format}`).click()
+      await waitUntil(`${format} downloaded`, async () => downloads.length >= expected, 30_000, logs)
+      page.off('download', onDownload)
+      for (const d of downloads) files.set(d.suggestedFilename(), await readFile((await d.path())!))
+    }
+    await shot('job-completed')
+    const names = [...files.keys()]
+    const file = (pattern: RegExp) => files.get(names.find((n) => pattern.test(n))!)!
+    expect(file(/\.h5$/).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])) // HDF5 signature
+    expect(file(/\.pt$/).subarray(0, 4)).toEqual(Buffer.from('PK\x03\x04', 'binary')) // torch.save: a zip
+    expect(file(/\.pkl$/)[0]).toBe(0x80) // pickle PROTO opcode
+    await expectSameArgmax(file(/\.json$/), file(/\.bin$/), file(/\.onnx$/), jobId)
+
+    expect([...errors, ...topologyErrors], logs()).toEqual([])
+  }, 600_000)
+})
+
+/** supabase-js as the coordinator uses it (the service_role key from the network's home). */
+async function serviceClient(): Promise<SupabaseClient> {
+  const keys = JSON.parse(await readFile(path.join(network.options.home, 'gateway.json'), 'utf8')) as { serviceRoleKey: string }
+  return createClient(network.gateway!.url, keys.serviceRoleKey, { auth: { persistSession: false }, realtime: { transport: WebSocket as never } })
+}
+
+/** Accepted tasks of the job per worker kind. */
+async function tasksByKind(jobId: string): Promise<Record<string, number>> {
+  const client = await serviceClient()
+  const { data, error } = await client.from('task_results').select('worker_id').eq('job_id', jobId)
+  if (error) throw new Error(error.message)
+  const results = data as { worker_id: string }[]
+  const { data: workers, error: workerError } = await client.from('workers').select('id, kind').in('id', [...new Set(results.map((r) => r.worker_id))])
+  if (workerError) throw new Error(workerError.message)
+  const kindOf = new Map((workers as { id: string; kind: string }[]).map((w) => [w.id, w.kind]))
+  const counts: Record<string, number> = {}
+  for (const r of results) counts[kindOf.get(r.worker_id)!] = (counts[kindOf.get(r.worker_id)!] ?? 0) + 1
+  return counts
+}
+
+/** The downloaded ONNX file and TF.js files give the same class for every held-out digit of the job. */
+async function expectSameArgmax(modelJson: Buffer, weights: Buffer, onnx: Buffer, jobId: string): Promise<void> {
+  await useBackend('cpu')
+  const { data: job, error } = await (await serviceClient()).from('jobs').select('spec').eq('id', jobId).single()
+  if (error) throw new Error(error.message)
+  const spec = parseJobSpec((job as { spec: unknown }).spec)
+  const test = (await prepareJobData(spec, jobId, { readObject: () => Promise.reject(new Error('builtin data set')) })).test
+  const x = tf.tensor2d(test.features, [test.count, test.featureCount])
+  const manifest = JSON.parse(modelJson.toString('utf8')) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] }
+  const tfjsModel = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: manifest.weightsManifest[0]!.weights, weightData: new Uint8Array(weights).slice().buffer }),
+  )
+  const expected = Array.from(await (tfjsModel.predict(x) as tf.Tensor).argMax(1).data())
+  const session = await ort.InferenceSession.create(new Uint8Array(onnx))
+  const output = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(test.features), [test.count, test.featureCount]) })
+  const probabilities = output[session.outputNames[0]!]!.data as Float32Array
+  const classes = probabilities.length / test.count
+  const onnxArgmax = Array.from({ length: test.count }, (_, i) => {
+    const row = probabilities.subarray(i * classes, (i + 1) * classes)
+    return row.indexOf(Math.max(...row))
+  })
+  expect(onnxArgmax).toEqual(expected)
+  expect(test.count).toBeGreaterThan(100)
+}

@@ -1,0 +1,207 @@
+import { access, mkdir, readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import path from 'node:path'
+import { startLocalChain, type LocalChain } from '@oblivion/contracts'
+import { applyPlatformBootstrap, generateKeys, migrate, openPglite, startGateway, type Database, type GatewayKeys, type GatewayLimits } from '@oblivion/supabase'
+import type { PublicConfig } from '@oblivion/visualizer/config'
+import { startJsonProcess, startOblivion, type JsonLine, type NetworkProcess } from '../../../sample_job/src/local-processes.ts'
+import { cliEnv, REPO_ROOT, tempDir, writeJson } from '../../../node-client/tests/support/run-cli.ts'
+
+const WEB_ROOT = path.join(REPO_ROOT, 'web')
+const require = createRequire(import.meta.url)
+
+/** What the stack needs of a gateway: supabase/tests' startTestGateway('pglite') is one. */
+export interface StackGateway {
+  readonly url: string
+  readonly keys: GatewayKeys
+  /** The database behind it, past RLS: for assertions. */
+  readonly db: Database
+  close(): Promise<void>
+}
+
+/**
+ * A gateway on a fresh in-memory PGlite database, migrated here (6–10 s): what a script outside
+ * vitest uses. Tests pass `startTestGateway('pglite')` instead, which reloads a migrated template.
+ */
+export async function startFreshGateway(storageDir: string, limits: Partial<GatewayLimits> = {}): Promise<StackGateway> {
+  const db = await openPglite()
+  await applyPlatformBootstrap(db)
+  await migrate(db)
+  const keys = generateKeys()
+  await mkdir(storageDir, { recursive: true })
+  const gateway = await startGateway({ db, keys, storageDir, port: 0, limits })
+  return {
+    url: gateway.url,
+    keys,
+    db,
+    async close() {
+      await gateway.close()
+      await db.close()
+    },
+  }
+}
+
+/**
+ * The whole network for browser tests and benches, on one machine: the gateway on a fresh PGlite
+ * database (in this process), optionally anvil with the settlement contract (<home>/chain.json,
+ * as `npm start` writes it), `oblivion` processes (coordinator, CLI workers) and the built web
+ * app under `next start` with OBLIVION_PUBLIC_CONFIG pointing at all of it.
+ */
+export class WebStack {
+  readonly processes: NetworkProcess[] = []
+
+  private constructor(
+    readonly gateway: StackGateway,
+    readonly home: string,
+    private readonly removeHome: () => Promise<void>,
+    readonly chain: LocalChain | null,
+    readonly config: PublicConfig,
+    readonly web: NetworkProcess,
+  ) {
+    this.processes.push(web)
+  }
+
+  /**
+   * `chain: true` adds anvil with a 5 s unbonding delay and a `challengeWindow` (default 5 s;
+   * tests move anvil's clock past them). `gateway`: how to start the gateway (default startFreshGateway; tests pass
+   * startTestGateway('pglite')). `webDir`: the built app (default $WEB_BUILD_DIR, else web/;
+   * a copy of it keeps a run safe from a rebuild meanwhile). Needs the web app built (`npm run build -w web`).
+   */
+  static async start(
+    options: { chain?: boolean; challengeWindow?: number; gateway?: (storageDir: string) => Promise<StackGateway>; webDir?: string } = {},
+  ): Promise<WebStack> {
+    const webDir = options.webDir ?? process.env.WEB_BUILD_DIR ?? WEB_ROOT
+    try {
+      await access(path.join(webDir, '.next', 'BUILD_ID'))
+    } catch {
+      throw new Error(`${webDir} is not built: run \`npm run build -w web\` first`)
+    }
+    const { dir, remove } = await tempDir('oblivion-web-')
+    const gateway = await (options.gateway ?? startFreshGateway)(path.join(dir, 'storage'))
+    await writeJson(path.join(dir, 'gateway.json'), gateway.keys)
+    const challengeWindow = options.challengeWindow ?? 5
+    const chain = options.chain ? await startLocalChain({ home: dir, port: 0, challengeWindow, unbondingDelay: 5 }) : null
+    const port = await freePort()
+    const webUrl = `http://127.0.0.1:${port}`
+    const config: PublicConfig = {
+      supabaseUrl: gateway.url,
+      anonKey: gateway.keys.anonKey,
+      chain: chain && {
+        chainId: chain.config.chainId,
+        name: 'Oblivion local (anvil)',
+        rpcUrl: chain.config.rpcUrl,
+        settlement: chain.config.settlement,
+        challengeWindow,
+      },
+      webUrl,
+      visualizerUrl: null,
+    }
+    const web = startJsonProcess('next', process.execPath, [require.resolve('next/dist/bin/next'), 'start', webDir, '-p', String(port), '-H', '127.0.0.1'], {
+      env: { ...cliEnv(), OBLIVION_PUBLIC_CONFIG: JSON.stringify(config), NEXT_TELEMETRY_DISABLED: '1' },
+      captureStderr: true,
+    })
+    const stack = new WebStack(gateway, dir, remove, chain, config, web)
+    try {
+      await waitForHttp(webUrl, web, 60_000)
+    } catch (error) {
+      await stack.close()
+      throw error
+    }
+    return stack
+  }
+
+  get webUrl(): string {
+    return this.config.webUrl!
+  }
+
+  /** Starts `oblivion <args>` against this network (JSON lines; stderr kept for failure messages). */
+  spawn(name: string, args: string[]): NetworkProcess {
+    const proc = startOblivion(name, args, { url: this.gateway.url, home: this.home }, { env: cliEnv(), captureStderr: true })
+    this.processes.push(proc)
+    return proc
+  }
+
+  /** Runs `oblivion <args>` to its end: its JSON lines, or an error with its stderr. */
+  async run(args: string[]): Promise<JsonLine[]> {
+    const proc = startOblivion(`oblivion ${args.slice(0, 2).join(' ')}`, args, { url: this.gateway.url, home: this.home }, { env: cliEnv(), captureStderr: true })
+    const code = await proc.exited
+    if (code !== 0) throw new Error(`oblivion ${args.join(' ')} exited with ${code}\n${proc.stderr().slice(-2000)}`)
+    return proc.lines
+  }
+
+  /** With a chain the coordinator funds jobs from their escrows; without, it funds them without one. */
+  coordinator(): NetworkProcess {
+    return this.spawn('coordinator', ['coordinator', ...(this.chain ? [] : ['--no-chain', '--fund-without-escrow']), '--poll-seconds', '1'])
+  }
+
+  /** A CLI worker (one task at a time, 10 s lease: the CLI's minimum). */
+  worker(name: string, extraArgs: string[] = []): NetworkProcess {
+    return this.spawn(name, ['worker', '--name', name, '--max-concurrency', '1', '--lease-seconds', '10', '--poll-seconds', '1', ...extraArgs])
+  }
+
+  /** Reads a sample job spec (sample_job/jobs/<file>) and applies `edit`. */
+  async sampleSpec(file: string, edit: (spec: Record<string, any>) => void = () => {}): Promise<Record<string, any>> {
+    const spec = JSON.parse(await readFile(path.join(REPO_ROOT, 'sample_job/jobs', file), 'utf8')) as Record<string, any>
+    edit(spec)
+    return spec
+  }
+
+  /** The job's row, read past RLS. */
+  async job(jobId: string): Promise<{ id: string; status: string; status_reason: string | null; current_round: number }> {
+    const { rows } = await this.gateway.db.query<{ id: string; status: string; status_reason: string | null; current_round: number }>(
+      'select id, status, status_reason, current_round from public.jobs where id = $1',
+      [jobId],
+    )
+    return rows[0]!
+  }
+
+  /** The last lines of every process, for a failure message. */
+  logs(): string {
+    return this.processes.map((p) => `--- ${p.name}\n${p.lines.slice(-6).map((l) => JSON.stringify(l)).join('\n')}\n${p.stderr().slice(-1500)}`).join('\n')
+  }
+
+  async close(): Promise<void> {
+    for (const proc of this.processes) proc.child.kill('SIGKILL')
+    await Promise.all(this.processes.map((p) => p.exited))
+    await this.gateway.close()
+    await this.chain?.stop()
+    await this.removeHome()
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+async function waitForHttp(url: string, proc: NetworkProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let exited = false
+  void proc.exited.then(() => (exited = true))
+  for (;;) {
+    try {
+      const response = await fetch(url)
+      if (response.ok) return
+    } catch {
+      // not listening yet
+    }
+    if (exited) throw new Error(`next start exited before serving ${url}\n${proc.stderr().slice(-2000)}`)
+    if (Date.now() > deadline) throw new Error(`next start did not serve ${url} within ${timeoutMs} ms\n${proc.stderr().slice(-2000)}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+/** Polls `probe` until it returns something truthy. */
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, logs: () => string = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${logs()}`)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+  }
+}
