@@ -156,7 +156,7 @@ export async function runDemo(options: DemoOptions, network: LocalNetwork): Prom
       const lines = await cli(['job', 'refund', jobId, '--dev-account', String(CREATOR_ACCOUNT)])
       const withdrawn = last(lines, 'credits-withdrawn')
       return { amountWei: String(withdrawn?.amountWei ?? '0'), txHash: withdrawn ? String(withdrawn.txHash) : null }
-    }, (r) => `${r.amountWei} wei${r.txHash ? ` (tx ${r.txHash})` : ''}`)
+    }, (r) => (r.txHash ? `${r.amountWei} wei (tx ${r.txHash})` : 'nothing to withdraw: the reward divided evenly among the tasks'))
 
     const transactions = await step('read the gas used', async () => {
       const sent: [string, string | null | undefined][] = [

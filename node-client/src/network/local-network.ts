@@ -1,4 +1,4 @@
-import { mkdir, open } from 'node:fs/promises'
+import { mkdir, open, rename, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { connectOblivionSettlement, readChainConfig, type ChainConfig } from '@oblivion/contracts'
 import { PUBLIC_CONFIG_ENV, type PublicConfig } from '@oblivion/visualizer/config'
@@ -55,6 +55,9 @@ const LOCAL_CHAIN_NAME = 'Oblivion local (anvil)'
 
 /** Variables that would point our children at another network or wallet than the one started here. */
 const FOREIGN_SETTINGS = /^(OBLIVION_(URL|HOME|RPC_URL|SETTLEMENT_ADDRESS|PRIVATE_KEY)|SUPABASE_(ANON_KEY|SERVICE_ROLE_KEY)|KEYSTORE_PASSWORD)$/
+
+/** A log larger than this at a launch is moved aside (<name>.log.1) and started anew. */
+const LOG_ROTATE_BYTES = 20 * 2 ** 20
 
 /** Lines each long-running child keeps in memory (its log file has them all). */
 const KEEP_LINES = 500
@@ -470,8 +473,13 @@ export class LocalNetwork {
     return path.join(this.logDir, `${name}.log`)
   }
 
-  /** Appends a line marking this launch to a log (logs are kept across starts); returns the file. */
+  /**
+   * Appends a line marking this launch to a log (logs are kept across starts; one past
+   * LOG_ROTATE_BYTES becomes <name>.log.1 first, replacing the previous one); returns the file.
+   */
   private async markLaunch(file: string): Promise<string> {
+    const size = await stat(file).then((s) => s.size, () => 0)
+    if (size > LOG_ROTATE_BYTES) await rename(file, `${file}.1`)
     const handle = await open(file, 'a')
     await handle.write(`\n--- npm start, ${new Date().toISOString()} ---\n`)
     await handle.close()
