@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { devAccounts } from '@oblivion/contracts'
 import type { Page } from 'playwright-core'
 import { launchChromium } from '../tests/support/chromium.ts'
 import { injectWallet } from '../tests/support/injected-wallet.ts'
@@ -26,7 +27,7 @@ const { values } = parseArgs({
 const TASKS = Math.max(2, Number(values.tasks))
 const ROUNDS = 2 * TASKS
 // anvil's dev account 7: only its signature is used (Sign-In with Ethereum); no chain runs here.
-const DEV_KEY = '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356'
+const DEV_KEY = devAccounts(8)[7]!.privateKey
 
 async function browserRates(page: Page, count: number, stack: WebStack): Promise<number[]> {
   const rates: number[] = []
