@@ -5,7 +5,8 @@ import path from 'node:path'
 import { startLocalChain, type LocalChain } from '@oblivion/contracts'
 import { applyPlatformBootstrap, generateKeys, migrate, openPglite, startGateway, type Database, type GatewayKeys, type GatewayLimits } from '@oblivion/supabase'
 import type { PublicConfig } from '@oblivion/visualizer/config'
-import { startJsonProcess, startOblivion, type JsonLine, type NetworkProcess } from '../../../sample_job/src/local-processes.ts'
+import { startJsonProcess, type NetworkProcess } from '../../../sample_job/src/local-processes.ts'
+import { CliNetwork } from '../../../node-client/tests/support/cli-network.ts'
 import { cliEnv, REPO_ROOT, tempDir, writeJson } from '../../../node-client/tests/support/run-cli.ts'
 
 const WEB_ROOT = path.join(REPO_ROOT, 'web')
@@ -48,17 +49,17 @@ export async function startFreshGateway(storageDir: string, limits: Partial<Gate
  * as `npm start` writes it), `oblivion` processes (coordinator, CLI workers) and the built web
  * app under `next start` with OBLIVION_PUBLIC_CONFIG pointing at all of it.
  */
-export class WebStack {
-  readonly processes: NetworkProcess[] = []
-
+export class WebStack extends CliNetwork {
   private constructor(
     readonly gateway: StackGateway,
-    readonly home: string,
+    home: string,
     private readonly removeHome: () => Promise<void>,
     readonly chain: LocalChain | null,
     readonly config: PublicConfig,
     readonly web: NetworkProcess,
   ) {
+    // Its CLI workers train one task at a time, leaving shards for the browser worker.
+    super(gateway.url, home, chain !== null, 1)
     this.processes.push(web)
   }
 
@@ -113,31 +114,6 @@ export class WebStack {
 
   get webUrl(): string {
     return this.config.webUrl!
-  }
-
-  /** Starts `oblivion <args>` against this network (JSON lines; stderr kept for failure messages). */
-  spawn(name: string, args: string[]): NetworkProcess {
-    const proc = startOblivion(name, args, { url: this.gateway.url, home: this.home }, { env: cliEnv(), captureStderr: true })
-    this.processes.push(proc)
-    return proc
-  }
-
-  /** Runs `oblivion <args>` to its end: its JSON lines, or an error with its stderr. */
-  async run(args: string[]): Promise<JsonLine[]> {
-    const proc = startOblivion(`oblivion ${args.slice(0, 2).join(' ')}`, args, { url: this.gateway.url, home: this.home }, { env: cliEnv(), captureStderr: true })
-    const code = await proc.exited
-    if (code !== 0) throw new Error(`oblivion ${args.join(' ')} exited with ${code}\n${proc.stderr().slice(-2000)}`)
-    return proc.lines
-  }
-
-  /** With a chain the coordinator funds jobs from their escrows; without, it funds them without one. */
-  coordinator(): NetworkProcess {
-    return this.spawn('coordinator', ['coordinator', ...(this.chain ? [] : ['--no-chain', '--fund-without-escrow']), '--poll-seconds', '1'])
-  }
-
-  /** A CLI worker (one task at a time, 10 s lease: the CLI's minimum). */
-  worker(name: string, extraArgs: string[] = []): NetworkProcess {
-    return this.spawn(name, ['worker', '--name', name, '--max-concurrency', '1', '--lease-seconds', '10', '--poll-seconds', '1', ...extraArgs])
   }
 
   /** Reads a sample job spec (sample_job/jobs/<file>) and applies `edit`. */

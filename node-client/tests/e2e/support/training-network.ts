@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { startLocalChain, type LocalChain } from '@oblivion/contracts'
 import type { SupabaseClient } from '@supabase/supabase-js'
-import { startOblivion, type JsonLine, type NetworkProcess } from '../../../../sample_job/src/local-processes.ts'
 import { startTestGateway, type TestGateway } from '../../../../supabase/tests/gateway/support/test-gateway.ts'
-import { cliEnv, REPO_ROOT, tempDir, writeJson } from '../../support/run-cli.ts'
+import { CliNetwork } from '../../support/cli-network.ts'
+import { REPO_ROOT, tempDir, writeJson } from '../../support/run-cli.ts'
 
 export interface JobState {
   id: string
@@ -19,16 +19,16 @@ export interface JobState {
  * and `oblivion coordinator` / `oblivion worker` as separate processes that reach it only over
  * HTTP and WebSocket with supabase-js, as they would across machines.
  */
-export class TrainingNetwork {
-  readonly processes: NetworkProcess[] = []
-
+export class TrainingNetwork extends CliNetwork {
   private constructor(
     readonly gateway: TestGateway,
-    readonly home: string,
+    home: string,
     private readonly removeHome: () => Promise<void>,
     /** With `chain: true`: anvil with the settlement contract, described in <home>/chain.json. */
     readonly chain: LocalChain | null,
-  ) {}
+  ) {
+    super(gateway.url, home, chain !== null, 2)
+  }
 
   /**
    * With `chain: true` also a local anvil chain (a free port) with the settlement contract,
@@ -41,31 +41,6 @@ export class TrainingNetwork {
     await writeJson(path.join(dir, 'gateway.json'), gateway.keys)
     const chain = options.chain ? await startLocalChain({ home: dir, port: 0, challengeWindow: 5, unbondingDelay: 5 }) : null
     return new TrainingNetwork(gateway, dir, remove, chain)
-  }
-
-  /** Starts `oblivion <args>` against this network (JSON output, stderr kept for failure messages). */
-  spawn(name: string, args: string[]): NetworkProcess {
-    const proc = startOblivion(name, args, { url: this.gateway.url, home: this.home }, { env: cliEnv(), captureStderr: true })
-    this.processes.push(proc)
-    return proc
-  }
-
-  /** Runs `oblivion <args>` to its end; its JSON lines, or an error with its stderr when it exits non-zero. */
-  async run(args: string[]): Promise<JsonLine[]> {
-    const proc = startOblivion(`oblivion ${args.slice(0, 2).join(' ')}`, args, { url: this.gateway.url, home: this.home }, { env: cliEnv(), captureStderr: true })
-    const code = await proc.exited
-    if (code !== 0) throw new Error(`oblivion ${args.join(' ')} exited with ${code}\n${proc.stderr().slice(-2000)}`)
-    return proc.lines
-  }
-
-  /** Without a chain the coordinator funds jobs without escrow; with one, escrows fund them. */
-  coordinator(): NetworkProcess {
-    return this.spawn('coordinator', ['coordinator', ...(this.chain ? [] : ['--no-chain', '--fund-without-escrow']), '--poll-seconds', '1'])
-  }
-
-  /** A CLI worker with a 10 s lease (the CLI's minimum), so a killed worker's shard is re-leased quickly. */
-  worker(name: string, extraArgs: string[] = []): NetworkProcess {
-    return this.spawn(name, ['worker', '--name', name, '--max-concurrency', '2', '--lease-seconds', '10', '--poll-seconds', '1', ...extraArgs])
   }
 
   /** Creates a job from a sample spec file as a fresh job owner; returns the job id and the owner's client. */
