@@ -216,6 +216,7 @@ export class SocketSession {
       presenceEnabled: presenceConfig.enabled === true,
       send: (text) => this.send(text),
     }
+    const resuming = bindings.length > 0 && this.services.resumable() && (await takeResumePoint(context.db, member))
     if (this.closed) return
     this.joined.set(frame.topic, member)
     this.scheduleExpiry(member)
@@ -226,6 +227,11 @@ export class SocketSession {
       event: 'phx_reply',
       payload: { status: 'ok', response: requested.length > 0 ? { postgres_changes: echoed } : {} },
     })
+    // Registered before "Subscribed to PostgreSQL" goes out: a client that writes as soon as it
+    // reads that message must get the change (a CI run lost one while a DB round trip sat between).
+    const register = () => this.joined.get(member.topic) === member && channels.add(member)
+    if (resuming) await feed.resume(member, register)
+    else register()
     const subTopic = frame.topic.slice('realtime:'.length)
     if (requested.length > 0) {
       const message =
@@ -241,9 +247,6 @@ export class SocketSession {
       })
     }
     if (member.presenceEnabled) presence.sendState(member)
-    if (bindings.length > 0 && this.services.resumable() && (await takeResumePoint(context.db, member))) {
-      await feed.resume(member, () => this.joined.get(member.topic) === member && channels.add(member))
-    } else if (this.joined.get(member.topic) === member) channels.add(member)
   }
 
   /** Published tables get their capture trigger now if they lack it (created after the start). */
