@@ -8,6 +8,7 @@ import { REPO_ROOT, runOblivion, startNetwork, startOblivion, type JsonLine, typ
 const SAMPLES: Record<string, { spec: string; dataset?: string; about: string }> = {
   mnist: { spec: 'sample_job/jobs/mnist.json', about: '784-128-10 MLP on MNIST, 4 shards × 4 rounds, DP-SGD (σ = 1.0, C = 1, δ = 1e-5)' },
   'mnist-nonprivate': { spec: 'sample_job/jobs/mnist-nonprivate.json', about: 'the same model without DP; ≥ 0.94 held-out accuracy' },
+  'mnist-zk': { spec: 'sample_job/jobs/mnist-zk.json', about: '196-16-10 MLP on MNIST at 14×14, small enough for ZK proofs of inference; no DP, ≈ 0.93' },
   'iris-csv': { spec: 'sample_job/jobs/iris-csv.json', dataset: 'sample_job/data/iris.csv', about: 'a CSV job: iris species from 4 measurements, DP with target ε = 8' },
 }
 
@@ -46,7 +47,7 @@ function options() {
     const name = positionals[0]
     const sample = name ? SAMPLES[name] : undefined
     const workers = Number(values.workers)
-    if (!name || !sample) throw new Error(name ? `unknown sample job "${name}"` : 'which sample job? (mnist, mnist-nonprivate, iris-csv)')
+    if (!name || !sample) throw new Error(name ? `unknown sample job "${name}"` : `which sample job? (${Object.keys(SAMPLES).join(', ')})`)
     if (!Number.isInteger(workers) || workers < 1 || workers > 8) throw new Error(`--workers must be a whole number from 1 to 8 (got ${values.workers})`)
     return { name, sample, workers, out: path.resolve(values.out ?? path.join(REPO_ROOT, 'sample_job/out', name)), quiet: values.quiet }
   } catch (error) {

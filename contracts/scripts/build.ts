@@ -1,21 +1,24 @@
-// npm run build -w contracts: compiles src/OblivionSettlement.sol with solc-js and writes the two
-// committed generated files, artifacts/OblivionSettlement.json and bindings/OblivionSettlement.ts.
+// npm run build -w contracts: compiles each contract of src/build/contract-build.ts's CONTRACT_TARGETS
+// (OblivionSettlement, InferenceMarket) with solc-js and writes the committed generated files,
+// artifacts/<Name>.json and bindings/<Name>.ts.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CompileError } from '../src/build/compile.ts'
-import { SETTLEMENT_ARTIFACT_FILE, SETTLEMENT_BINDINGS_FILE, buildSettlement } from '../src/build/settlement-build.ts'
+import { CONTRACT_TARGETS, buildContract } from '../src/build/contract-build.ts'
 
 try {
   const started = performance.now()
-  const build = buildSettlement()
-  for (const warning of build.warnings) console.warn(warning)
-  for (const [file, contents] of [
-    [SETTLEMENT_ARTIFACT_FILE, build.artifactJson],
-    [SETTLEMENT_BINDINGS_FILE, build.bindingsTs],
-  ] as const) {
-    mkdirSync(path.dirname(file), { recursive: true })
-    writeFileSync(file, contents)
-    console.log(`wrote ${path.relative(process.cwd(), file)}`)
+  for (const target of CONTRACT_TARGETS) {
+    const build = buildContract(target)
+    for (const warning of build.warnings) console.warn(warning)
+    for (const [file, contents] of [
+      [target.artifactFile, build.artifactJson],
+      [target.bindingsFile, build.bindingsTs],
+    ] as const) {
+      mkdirSync(path.dirname(file), { recursive: true })
+      writeFileSync(file, contents)
+      console.log(`wrote ${path.relative(process.cwd(), file)}`)
+    }
   }
   console.log(`compiled in ${Math.round(performance.now() - started)} ms`)
 } catch (error) {

@@ -14,11 +14,12 @@ export { ChainError, type ChainErrorCode } from './chain-error.ts'
 // `npm start` writes for the coordinator and the CLI.
 export { startAnvil, anvilBinary, LOCAL_CHAIN_ID, type AnvilChain, type AnvilOptions } from './local-chain/anvil.ts'
 export { ANVIL_MNEMONIC, devAccounts, type DevAccount } from './local-chain/dev-accounts.ts'
-export { readChainConfig, writeChainConfig, chainConfigFile, CHAIN_CONFIG_FILE, type ChainConfig } from './local-chain/chain-config.ts'
+export { readChainConfig, writeChainConfig, chainConfigFile, CHAIN_CONFIG_FILE, type ChainConfig, type MarketConfig } from './local-chain/chain-config.ts'
 export { startLocalChain, ANVIL_STATE_FILE, type LocalChain, type LocalChainOptions } from './local-chain/local-chain.ts'
 
 // Deployment (Shardeum testnet / mainnet, or any chain): legacy transactions priced by eth_gasPrice.
-export { loadArtifact, artifactIdentity, SETTLEMENT_ARTIFACT, type ContractArtifact } from './deploy/artifact.ts'
+export { loadArtifact, artifactIdentity, SETTLEMENT_ARTIFACT, MARKET_ARTIFACT, type ContractArtifact } from './deploy/artifact.ts'
+export { deployMarket, type MarketDeployParams, type MarketDeployment } from './deploy/deploy-market.ts'
 export {
   deploySettlement,
   planSettlementDeployment,
@@ -35,3 +36,16 @@ export { connectRpc, fetchChainId } from './deploy/rpc.ts'
 export { loadDeployerWallet, type DeployerKeySource } from './deploy/deployer-key.ts'
 export { LegacyWallet } from './deploy/legacy-wallet.ts'
 export { NETWORKS, isNetworkName, type NetworkProfile } from './deploy/networks.ts'
+
+// Verified inference: the InferenceMarket contract (src/InferenceMarket.sol) as typed bindings, how
+// Groth16 keys and proofs are encoded for it, and the tree its proof anchors commit to.
+export * from '../bindings/InferenceMarket.ts'
+export * from './groth16/encoding.ts'
+export {
+  buildProofAnchorTree,
+  proofAnchorLeaf,
+  verifyProofAnchor,
+  ProofAnchorTreeError,
+  type AnchoredInference,
+  type ProofAnchorTree,
+} from './market/proof-anchor-tree.ts'

@@ -3,17 +3,17 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { inputType, outputType } from '../src/build/generate-bindings.ts'
-import { SETTLEMENT_ARTIFACT_FILE, SETTLEMENT_BINDINGS_FILE, buildSettlement } from '../src/build/settlement-build.ts'
+import { CONTRACT_TARGETS, buildContract } from '../src/build/contract-build.ts'
 
-describe('generated files', () => {
-  const build = buildSettlement()
+describe.each(CONTRACT_TARGETS)('generated files of $contractName', (target) => {
+  const build = buildContract(target)
 
-  it('artifacts/OblivionSettlement.json is what the build makes from the source', () => {
-    expect(readFileSync(SETTLEMENT_ARTIFACT_FILE, 'utf8'), 'stale artifact: run npm run build -w contracts').toBe(build.artifactJson)
+  it(`artifacts/${target.contractName}.json is what the build makes from the source`, () => {
+    expect(readFileSync(target.artifactFile, 'utf8'), 'stale artifact: run npm run build -w contracts').toBe(build.artifactJson)
   })
 
-  it('bindings/OblivionSettlement.ts is what the build makes from the source', () => {
-    expect(readFileSync(SETTLEMENT_BINDINGS_FILE, 'utf8'), 'stale bindings: run npm run build -w contracts').toBe(build.bindingsTs)
+  it(`bindings/${target.contractName}.ts is what the build makes from the source`, () => {
+    expect(readFileSync(target.bindingsFile, 'utf8'), 'stale bindings: run npm run build -w contracts').toBe(build.bindingsTs)
   })
 
   it('the artifact says how it was compiled: solc 0.8.37, paris, optimizer 200 runs', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkJobSpec } from '../../model/src/spec/job-spec.ts'
 import type { Database } from '../src/db/database.ts'
@@ -64,6 +65,8 @@ const CASES: Array<[string, string | null, string | null]> = [
   ['a spec without privacy (no differential privacy)', spec((s) => void delete s.privacy), null],
   ['a target ε instead of σ', spec((s) => void (s.privacy = { clipNorm: 1, targetEpsilon: 3, delta: 1e-5 })), null],
   ['a CSV data set', spec((s) => void (s.dataset = csv())), null],
+  ['MNIST at 14×14 (mnist-14x14, for ZK proofs of inference)', spec((s) => void (s.dataset.name = 'mnist-14x14')), null],
+  ['the sample job mnist-zk.json (196-16-10 on mnist-14x14)', readFileSync(new URL('../../sample_job/jobs/mnist-zk.json', import.meta.url), 'utf8'), null],
   ['a trimmed mean with its trim fraction', spec((s) => void (s.aggregation = { strategy: 'trimmed_mean', trimFraction: 0.45 })), null],
   ['the median, standardised inputs', spec((s) => {
     s.aggregation = { strategy: 'median' }
@@ -98,6 +101,7 @@ const CASES: Array<[string, string | null, string | null]> = [
   ['no dataset', spec((s) => void delete s.dataset), 'spec.dataset'],
   ['a dataset from an unknown source', spec((s) => void (s.dataset = { source: 'url', name: 'mnist' })), 'spec.dataset.source'],
   ['an unknown builtin data set', spec((s) => void (s.dataset.name = 'imagenet')), 'spec.dataset.name'],
+  ['a builtin name with the wrong case (MNIST-14x14)', spec((s) => void (s.dataset.name = 'MNIST-14x14')), 'spec.dataset.name'],
   ['a builtin data set with a bucket', spec((s) => void (s.dataset.bucket = 'datasets')), 'spec.dataset.bucket'],
   ['a CSV without a label column', spec((s) => void (s.dataset = csv({ labelColumn: undefined }))), 'spec.dataset.labelColumn'],
   ['a CSV bucket name of 64 characters', spec((s) => void (s.dataset = csv({ bucket: 'b'.repeat(64) }))), 'spec.dataset.bucket'],

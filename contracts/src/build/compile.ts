@@ -66,11 +66,21 @@ interface SolcOutput {
 const requireFromHere = createRequire(import.meta.url)
 
 /**
- * Resolves `@scope/package/path.sol` imports from node_modules, as Foundry and Hardhat remap them.
+ * Resolves `@scope/package/path.sol` imports from node_modules, as Foundry and Hardhat remap them,
+ * and `src/…` units from contracts/.
  * The source unit name stays the import path, so the metadata (and the bytecode's metadata hash)
  * does not depend on where node_modules lies.
  */
 function readImport(importPath: string): { contents: string } | { error: string } {
+  // Relative imports between the contracts' own sources (`./Groth16Verifier.sol` from
+  // src/InferenceMarket.sol) reach here as source unit names under contracts/.
+  if (importPath.startsWith('src/')) {
+    try {
+      return { contents: readFileSync(path.join(CONTRACTS_ROOT, importPath), 'utf8') }
+    } catch (error) {
+      return { error: `cannot read ${importPath} under contracts/: ${(error as Error).message}` }
+    }
+  }
   const match = /^(@[^/]+\/[^/]+|[^@/][^/]*)\/(.+)$/.exec(importPath)
   if (!match) return { error: `cannot resolve import ${importPath}: only package imports are supported` }
   const [, packageName, inner] = match as unknown as [string, string, string]

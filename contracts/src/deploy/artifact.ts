@@ -18,6 +18,9 @@ export interface ContractArtifact {
 /** The committed artifact of the settlement contract. */
 export const SETTLEMENT_ARTIFACT = path.resolve(import.meta.dirname, '../../artifacts/OblivionSettlement.json')
 
+/** The committed artifact of the inference market. */
+export const MARKET_ARTIFACT = path.resolve(import.meta.dirname, '../../artifacts/InferenceMarket.json')
+
 export async function loadArtifact(file: string = SETTLEMENT_ARTIFACT): Promise<ContractArtifact> {
   let text: string
   try {

@@ -77,7 +77,7 @@ export async function planSettlementDeployment(params: SettlementDeployParams, p
  * Polls for the receipt: every 50 ms at first (anvil mines at once), backing off to 2 s (a
  * Shardeum block takes ~6 s). ethers' own wait() polls every 4 s from the start.
  */
-async function waitForReceipt(provider: JsonRpcProvider, hash: string, timeoutMs: number): Promise<TransactionReceipt> {
+export async function waitForReceipt(provider: JsonRpcProvider, hash: string, timeoutMs: number): Promise<TransactionReceipt> {
   const deadline = Date.now() + timeoutMs
   for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
     const receipt = await provider.getTransactionReceipt(hash)

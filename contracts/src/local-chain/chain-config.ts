@@ -35,6 +35,22 @@ export interface ChainConfig {
   artifactSourceHash: string | null
   /** ISO time of the deployment. */
   deployedAt: string
+  /**
+   * InferenceMarket, deployed next to the settlement by `npm start` (absent in chain files written
+   * before the market existed, and on chains that have none).
+   */
+  market?: MarketConfig
+}
+
+export interface MarketConfig {
+  address: string
+  /** The block and transaction that created it. */
+  block: number
+  tx: string
+  /** Seconds, as passed to the constructor: how long an owner has to answer a request. */
+  requestTimeout: number
+  /** Identity of the artifact deployed: a changed market is redeployed on the next start. */
+  artifactSourceHash: string | null
 }
 
 export const CHAIN_CONFIG_FILE = 'chain.json'
@@ -53,7 +69,8 @@ function isChainConfig(value: unknown): value is ChainConfig {
     typeof config.settlement === 'string' &&
     isAddress(config.settlement) &&
     typeof config.validator?.privateKey === 'string' &&
-    Array.isArray(config.accounts)
+    Array.isArray(config.accounts) &&
+    (config.market === undefined || (typeof config.market?.address === 'string' && isAddress(config.market.address)))
   )
 }
 

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { Wallet } from 'ethers'
-import { artifactIdentity, loadArtifact, type ContractArtifact } from '../deploy/artifact.ts'
+import { MARKET_ARTIFACT, artifactIdentity, loadArtifact, type ContractArtifact } from '../deploy/artifact.ts'
+import { deployMarket } from '../deploy/deploy-market.ts'
 import { deploySettlement } from '../deploy/deploy-settlement.ts'
 import { connectRpc } from '../deploy/rpc.ts'
 import { startAnvil, type AnvilChain } from './anvil.ts'
@@ -16,6 +17,10 @@ export interface LocalChainOptions {
   port?: number
   /** Default: the committed contracts/artifacts/OblivionSettlement.json. */
   artifact?: ContractArtifact
+  /** Default: the committed contracts/artifacts/InferenceMarket.json. */
+  marketArtifact?: ContractArtifact
+  /** Seconds a model owner has to answer an inference request; default 120 (a local session). */
+  requestTimeout?: number
   /** Seconds; both default to 60 so the whole settle → claim cycle fits in a local session. */
   unbondingDelay?: number
   challengeWindow?: number
@@ -41,12 +46,20 @@ export interface LocalChain {
   stop(): Promise<void>
 }
 
-async function reusable(previous: ChainConfig | null, anvil: AnvilChain, identity: string): Promise<string | undefined> {
+/**
+ * Why the recorded contracts cannot be reused, or undefined when both can: the settlement and the
+ * market are deployed and reused together, so chain.json never mixes generations.
+ */
+async function reusable(previous: ChainConfig | null, anvil: AnvilChain, identity: string, marketIdentity: string): Promise<string | undefined> {
   if (!previous) return 'first start'
   if (previous.chainId !== anvil.chainId) return `chain id changed from ${previous.chainId}`
   if (previous.artifactSourceHash !== identity) return 'the contract changed since the last deployment'
-  const code = (await fetchCode(anvil.url, previous.settlement)) ?? '0x'
-  if (code === '0x') return `no code at ${previous.settlement} (the chain state was lost)`
+  if (!previous.market) return 'no InferenceMarket recorded yet'
+  if (previous.market.artifactSourceHash !== marketIdentity) return 'the InferenceMarket contract changed since the last deployment'
+  for (const [name, address] of [['OblivionSettlement', previous.settlement], ['InferenceMarket', previous.market.address]] as const) {
+    const code = (await fetchCode(anvil.url, address)) ?? '0x'
+    if (code === '0x') return `no code at ${address} (${name}; the chain state was lost)`
+  }
   return undefined
 }
 
@@ -61,12 +74,15 @@ async function fetchCode(url: string, address: string): Promise<string | undefin
 
 /**
  * The local chain `npm start` runs: anvil with its state in `<home>/anvil-state.json`, the
- * settlement contract deployed on the first start (deployer = anvil account 0, validator =
- * anvil account 1) and reused on later ones, and `<home>/chain.json` describing it all.
+ * settlement contract (deployer = anvil account 0, validator = anvil account 1) and the inference
+ * market (request timeout 120 s) deployed on the first start and reused on later ones, and
+ * `<home>/chain.json` describing it all.
  */
 export async function startLocalChain(options: LocalChainOptions): Promise<LocalChain> {
   const artifact = options.artifact ?? (await loadArtifact())
   const identity = artifactIdentity(artifact)
+  const marketArtifact = options.marketArtifact ?? (await loadArtifact(MARKET_ARTIFACT))
+  const marketIdentity = artifactIdentity(marketArtifact)
   await mkdir(options.home, { recursive: true })
   const stateFile = path.join(options.home, ANVIL_STATE_FILE)
   const previous = await readChainConfig(options.home).catch(() => null)
@@ -74,7 +90,7 @@ export async function startLocalChain(options: LocalChainOptions): Promise<Local
   try {
     const [deployer, validator] = anvil.accounts
     if (!deployer || !validator) throw new Error('anvil started without dev accounts')
-    const reason = await reusable(previous, anvil, identity)
+    const reason = await reusable(previous, anvil, identity, marketIdentity)
     let config: ChainConfig
     let deployMs = 0
     if (reason === undefined && previous) {
@@ -84,14 +100,19 @@ export async function startLocalChain(options: LocalChainOptions): Promise<Local
       const challengeWindow = options.challengeWindow ?? 60
       const started = performance.now()
       const { provider } = await connectRpc(anvil.url)
-      const deployed = await deploySettlement({
-        provider,
-        deployer: new Wallet(deployer.privateKey),
-        validator: validator.address,
-        unbondingDelay,
-        challengeWindow,
-        artifact,
-      }).finally(() => provider.destroy())
+      const requestTimeout = options.requestTimeout ?? 120
+      const { deployed, market } = await (async () => {
+        const deployed = await deploySettlement({
+          provider,
+          deployer: new Wallet(deployer.privateKey),
+          validator: validator.address,
+          unbondingDelay,
+          challengeWindow,
+          artifact,
+        })
+        const market = await deployMarket({ provider, deployer: new Wallet(deployer.privateKey), requestTimeout, artifact: marketArtifact })
+        return { deployed, market }
+      })().finally(() => provider.destroy())
       deployMs = performance.now() - started
       config = {
         network: 'local',
@@ -108,6 +129,13 @@ export async function startLocalChain(options: LocalChainOptions): Promise<Local
         challengeWindow,
         artifactSourceHash: identity,
         deployedAt: new Date().toISOString(),
+        market: {
+          address: market.address,
+          block: market.blockNumber,
+          tx: market.txHash,
+          requestTimeout,
+          artifactSourceHash: marketIdentity,
+        },
       }
     }
     const configFile = await writeChainConfig(options.home, config)

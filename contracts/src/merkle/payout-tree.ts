@@ -1,4 +1,5 @@
-import { AbiCoder, ZeroHash, concat, getAddress, isAddress, keccak256 } from 'ethers'
+import { AbiCoder, ZeroHash, getAddress, isAddress, keccak256 } from 'ethers'
+import { buildSortedTree, verifySortedProof } from './standard-tree.ts'
 
 /**
  * The payout tree a settlement commits to: an OpenZeppelin StandardMerkleTree over (address, uint256)
@@ -53,14 +54,6 @@ export function payoutLeaf(address: string, amountWei: bigint): string {
   return keccak256(keccak256(abi.encode(['address', 'uint256'], [address, amountWei])))
 }
 
-/**
- * Hash of two nodes in ascending order, as OpenZeppelin's `Hashes.commutativeKeccak256`. Nodes are
- * lower-case 0x-prefixed 32-byte hex (what keccak256 returns), so string order is numeric order.
- */
-function hashPair(a: string, b: string): string {
-  return a < b ? keccak256(concat([a, b])) : keccak256(concat([b, a]))
-}
-
 export function buildPayoutTree(payouts: readonly Payout[]): PayoutTree {
   const amounts = new Map<string, bigint>()
   for (const [i, payout] of payouts.entries()) {
@@ -77,31 +70,15 @@ export function buildPayoutTree(payouts: readonly Payout[]): PayoutTree {
     amounts.set(address, (amounts.get(address) ?? 0n) + payout.amountWei)
   }
 
-  const leaves = [...amounts].map(([address, amount]) => ({ address, hash: payoutLeaf(address, amount) }))
-  leaves.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0))
   const total = [...amounts.values()].reduce((sum, amount) => sum + amount, 0n)
-  if (leaves.length === 0) return { root: ZeroHash, total, count: 0, proofs: new Map(), amounts }
-
-  // StandardMerkleTree's layout: a complete binary tree in an array, root at 0, children of i at
-  // 2i+1 and 2i+2, the sorted leaves in the last n cells in reverse order.
-  const tree = new Array<string>(2 * leaves.length - 1)
-  for (const [i, leaf] of leaves.entries()) tree[tree.length - 1 - i] = leaf.hash
-  for (let i = tree.length - 1 - leaves.length; i >= 0; i--) tree[i] = hashPair(tree[2 * i + 1]!, tree[2 * i + 2]!)
-
-  const proofs = new Map<string, string[]>()
-  for (const [i, leaf] of leaves.entries()) {
-    const proof: string[] = []
-    for (let index = tree.length - 1 - i; index > 0; index = Math.floor((index - 1) / 2)) {
-      proof.push(tree[index % 2 === 1 ? index + 1 : index - 1]!)
-    }
-    proofs.set(leaf.address, proof)
-  }
-  return { root: tree[0]!, total, count: leaves.length, proofs, amounts }
+  if (amounts.size === 0) return { root: ZeroHash, total, count: 0, proofs: new Map(), amounts }
+  const addressOfLeaf = new Map([...amounts].map(([address, amount]) => [payoutLeaf(address, amount), address]))
+  const tree = buildSortedTree([...addressOfLeaf.keys()])
+  const proofs = new Map(tree.leaves.map((leaf, i) => [addressOfLeaf.get(leaf)!, tree.proofs[i]!]))
+  return { root: tree.root, total, count: tree.leaves.length, proofs, amounts }
 }
 
 /** Checks a proof the way the contract does, e.g. before a worker spends gas on a claim. */
 export function verifyPayoutProof(root: string, address: string, amountWei: bigint, proof: readonly string[]): boolean {
-  let hash = payoutLeaf(address, amountWei)
-  for (const sibling of proof) hash = hashPair(hash, sibling.toLowerCase())
-  return hash === root.toLowerCase()
+  return verifySortedProof(root, payoutLeaf(address, amountWei), proof)
 }

@@ -18,7 +18,7 @@ const positive = (max: number) => z.number().gt(0).max(max)
 
 const builtinDataset = z.strictObject({
   source: z.literal('builtin'),
-  name: z.enum(['mnist', 'iris', 'penguins']),
+  name: z.enum(['mnist', 'mnist-14x14', 'iris', 'penguins']),
 })
 
 const csvDataset = z.strictObject({

@@ -1,3 +1,4 @@
+import { inputPacking, POSEIDON_MAX_INPUTS } from './input-commitment.ts'
 import type { QuantizedMlp } from './quantize.ts'
 
 export interface CircuitOptions {
@@ -7,13 +8,28 @@ export interface CircuitOptions {
   publicLogits?: boolean
   /** Range-check each input to [0, 2^inputBits − 1] (Num2Bits); default true. */
   rangeCheckInputs?: boolean
+  /**
+   * Bind the private input to a public `inputCommitment` = commitInput(model, in, salt)
+   * (input-commitment.ts) with a private `salt`; default false. Needs rangeCheckInputs (the
+   * packing is injective only for range-checked inputs).
+   */
+  inputCommitment?: boolean
 }
+
+/**
+ * The marketplace statement: public signals [predicted, inputCommitment] and nothing else. The
+ * logits stay private: each public signal costs ~6.7k gas per on-chain verification (~211k base).
+ */
+export const MARKETPLACE_CIRCUIT: Readonly<CircuitOptions> = { publicLogits: false, rangeCheckInputs: true, inputCommitment: true }
 
 /**
  * Circom 2 source for a quantized MLP (quantize.ts), weights as constants:
  *   signal input  in[inputSize]        private, quantized raw features
  *   signal output predicted            public: first index of the largest logit
  *   signal output logits[classes]      public unless publicLogits is false (negatives read p − |v|)
+ *   signal input  salt, inputCommitment with inputCommitment: private salt, PUBLIC commitment
+ *                                      (`component main {public [inputCommitment]}`), so the
+ *                                      public signals are [predicted, (logits…), inputCommitment]
  * Dense layers accumulate `var` constant arrays in loops (an inline 784-term expression
  * overflows circom2's stack) and are linear, so --O2 substitutes them away. ReLU with the floor
  * rescale is one Num2Bits of z + 2^(bits−1): the top bit is the sign, bits fracBits… give
@@ -21,7 +37,10 @@ export interface CircuitOptions {
  * Needs circomlib on the compiler's library path (`-l node_modules`).
  */
 export function generateCircuit(model: QuantizedMlp, options: CircuitOptions = {}): string {
-  const { templateName = 'QuantizedMlp', publicLogits = true, rangeCheckInputs = true } = options
+  const { templateName = 'QuantizedMlp', publicLogits = true, rangeCheckInputs = true, inputCommitment = false } = options
+  if (inputCommitment && !rangeCheckInputs) {
+    throw new RangeError('inputCommitment needs rangeCheckInputs: without the range checks two inputs could pack into the same field element')
+  }
   const lines: string[] = []
   const emit = (line = '') => lines.push(line)
   emit('pragma circom 2.1.0;')
@@ -29,6 +48,7 @@ export function generateCircuit(model: QuantizedMlp, options: CircuitOptions = {
   emit(`// ${[model.inputSize, ...model.layers.map((l) => l.units)].join('-')} MLP, fixed point 2^${model.fracBits}, input bits ${model.inputBits}`)
   emit('include "circomlib/circuits/bitify.circom";')
   emit('include "circomlib/circuits/comparators.circom";')
+  if (inputCommitment) emit('include "circomlib/circuits/poseidon.circom";')
   emit()
   emit(`template ${templateName}() {`)
   emit(`  signal input in[${model.inputSize}];`)
@@ -45,6 +65,7 @@ export function generateCircuit(model: QuantizedMlp, options: CircuitOptions = {
     emit('  }')
     emit()
   }
+  if (inputCommitment) emitInputCommitment(model, emit)
   let previous = 'in'
   model.layers.forEach((layer, l) => {
     const { inputs, units } = layer
@@ -96,6 +117,46 @@ export function generateCircuit(model: QuantizedMlp, options: CircuitOptions = {
   emit(`  predicted <== index[${classes - 1}];`)
   emit('}')
   emit()
-  emit(`component main = ${templateName}();`)
+  emit(inputCommitment ? `component main {public [inputCommitment]} = ${templateName}();` : `component main = ${templateName}();`)
   return lines.join('\n') + '\n'
+}
+
+/**
+ * inputCommitment === Poseidon(packed chunks…, salt), or with more than 15 chunks
+ * Poseidon(Poseidon(chunks 0…15), Poseidon(chunks 16…31), …, salt), exactly as commitInput.
+ * The packing is linear (free after --O2); the cost is the Poseidon hashes (poseidon-cost.ts).
+ */
+function emitInputCommitment(model: QuantizedMlp, emit: (line?: string) => void): void {
+  const packing = inputPacking(model)
+  const shift = 2n ** BigInt(model.inputBits)
+  emit('  // input commitment: the buyer posted it on chain; the proof is about exactly that input')
+  emit('  signal input salt;')
+  emit('  signal input inputCommitment;')
+  emit(`  signal chunk[${packing.chunks}];`)
+  emit(`  for (var k = 0; k < ${packing.chunks}; k++) {`)
+  emit('    var packed = 0;')
+  emit('    var weight = 1;')
+  emit(`    for (var j = 0; j < ${packing.valuesPerChunk}; j++) {`)
+  emit(`      if (k * ${packing.valuesPerChunk} + j < ${model.inputSize}) packed += in[k * ${packing.valuesPerChunk} + j] * weight;`)
+  emit(`      weight = weight * ${shift};`)
+  emit('    }')
+  emit('    chunk[k] <== packed;')
+  emit('  }')
+  const finalInputs: string[] = []
+  if (packing.groups === 0) {
+    for (let k = 0; k < packing.chunks; k++) finalInputs.push(`chunk[${k}]`)
+  } else {
+    for (let g = 0; g < packing.groups; g++) {
+      const first = g * POSEIDON_MAX_INPUTS
+      const size = Math.min(POSEIDON_MAX_INPUTS, packing.chunks - first)
+      emit(`  component chunkGroup${g} = Poseidon(${size});`)
+      emit(`  for (var k = 0; k < ${size}; k++) chunkGroup${g}.inputs[k] <== chunk[${first} + k];`)
+      finalInputs.push(`chunkGroup${g}.out`)
+    }
+  }
+  emit(`  component commitment = Poseidon(${finalInputs.length + 1});`)
+  finalInputs.forEach((input, i) => emit(`  commitment.inputs[${i}] <== ${input};`))
+  emit(`  commitment.inputs[${finalInputs.length}] <== salt;`)
+  emit('  inputCommitment === commitment.out;')
+  emit()
 }

@@ -1,5 +1,5 @@
 // Node-only: compiles generated circom with circom2 (circom 2 as WASI wasm) and computes
-// witnesses with snarkjs. No trusted setup here (see shared/notes/zk.md for the pitfalls followed).
+// witnesses with snarkjs. Trusted setup: setup.node.ts; proving: prover.node.ts (see shared/notes/zk.md for the pitfalls followed).
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 // @ts-expect-error snarkjs ships no types
 import * as snarkjs from 'snarkjs'
+import { BN254_PRIME } from './field.ts'
+
+export { BN254_PRIME }
 
 const require = createRequire(import.meta.url)
-
-/** BN254's scalar field: the circuit's negatives are p − |v|. */
-export const BN254_PRIME = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
 
 export interface CompiledCircuit {
   /** Folder holding `<name>.circom`, `<name>.r1cs` and `<name>_js/<name>.wasm`. */

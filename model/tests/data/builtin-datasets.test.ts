@@ -49,6 +49,37 @@ describe('built-in data sets', () => {
     }
   })
 
+  it('mnist-14x14: the same 10,000 digits, each 2×2 block of pixels averaged into one of 196', async () => {
+    const [mnist, small] = await Promise.all([loadBuiltinDataset('mnist'), loadBuiltinDataset('mnist-14x14')])
+    expect(small.count).toBe(10_000)
+    expect(small.featureCount).toBe(196)
+    expect(small.classNames).toEqual(mnist.classNames)
+    expect(small.featureNames[0]).toBe('pixel_0')
+    expect(small.featureNames[195]).toBe('pixel_195')
+    expectConsistent(small)
+    // Same rows in the same order: row r of one is row r of the other.
+    expect(small.labels).toEqual(mnist.labels)
+    expect(small.features.every((value) => value >= 0 && value <= 1)).toBe(true)
+    // Pixel (y, x) of a 14×14 row is the mean of pixels (2y, 2x), (2y, 2x+1), (2y+1, 2x),
+    // (2y+1, 2x+1) of the 28×28 row; both are float32, hence the tolerance.
+    for (const r of [0, 4321, 9999]) {
+      const big = mnist.features.subarray(r * 784, (r + 1) * 784)
+      const row = small.features.subarray(r * 196, (r + 1) * 196)
+      let worst = 0
+      for (let y = 0; y < 14; y++) {
+        for (let x = 0; x < 14; x++) {
+          const source = [big[56 * y + 2 * x]!, big[56 * y + 2 * x + 1]!, big[56 * y + 28 + 2 * x]!, big[56 * y + 28 + 2 * x + 1]!]
+          const mean = source.reduce((sum, v) => sum + v, 0) / 4
+          worst = Math.max(worst, Math.abs(row[14 * y + x]! - mean))
+        }
+      }
+      expect(worst).toBeLessThan(1e-6)
+      // Averaging keeps the ink: the row's total is a quarter of the 28×28 row's.
+      const total = (values: Float32Array) => values.reduce((sum, v) => sum + v, 0)
+      expect(total(row)).toBeCloseTo(total(big) / 4, 2)
+    }
+  })
+
   it('loads each data set once and shares it', async () => {
     const [a, b] = await Promise.all([loadBuiltinDataset('iris'), loadBuiltinDataset('iris')])
     expect(a).toBe(b)

@@ -74,6 +74,6 @@ describe('loadDataset', () => {
     const spec = { source: 'builtin', name: 'cifar10' } as unknown as DatasetSpec
     const error = await rejection(loadDataset(spec, storage(new Uint8Array())))
     expect(error.code).toBe('OB047')
-    expect(error.message).toBe('There is no built-in data set "cifar10". Use one of mnist, iris, penguins, or upload a CSV.')
+    expect(error.message).toBe('There is no built-in data set "cifar10". Use one of mnist, mnist-14x14, iris, penguins, or upload a CSV.')
   })
 })

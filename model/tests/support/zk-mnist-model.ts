@@ -9,7 +9,7 @@ import { downsample2x2 } from '../../src/zk/downsample.ts'
 export interface ZkMnistFixture {
   weights: MlpWeights
   normalization: Normalization
-  /** RAW 14×14 pixels in [0, 1] (what the circuit takes, quantized). */
+  /** RAW pixels in [0, 1], 14×14 (or 28×28 with downsample: false): what the circuit takes, quantized. */
   train: Dataset
   test: Dataset
 }
@@ -19,11 +19,15 @@ export interface ZkMnistFixture {
  * package's 28×28 digits), min-max normalised (so the folding into the first layer matters),
  * trained by plain float64 mini-batch SGD with momentum in a few seconds. Deterministic: seeded
  * init and shuffles. Rows are interleaved by class; the last `testCount` rows are held out.
+ * `downsample: false, hidden: 32` gives the 784-32-10 model of the ZK bench (bench/zk.ts).
  */
-export async function trainZkMnistFixture(options: { hidden?: number; epochs?: number; testCount?: number } = {}): Promise<ZkMnistFixture> {
-  const { hidden = 16, epochs = 8, testCount = 2000 } = options
-  const full = downsample2x2(await loadBuiltinDataset('mnist'))
-  const random = mulberry32(42)
+export async function trainZkMnistFixture(
+  options: { hidden?: number; epochs?: number; testCount?: number; downsample?: boolean; seed?: number } = {},
+): Promise<ZkMnistFixture> {
+  const { hidden = 16, epochs = 8, testCount = 2000, downsample = true, seed = 42 } = options
+  const mnist = await loadBuiltinDataset('mnist')
+  const full = downsample ? downsample2x2(mnist) : mnist
+  const random = mulberry32(seed)
   const order = Array.from({ length: full.count }, (_, i) => i)
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))

@@ -9,6 +9,8 @@ import { checkJobSpec, type JobSpec, type JobSpecIssue } from '@oblivion/model/s
 
 export const BUILTIN_DATASETS = {
   mnist: { label: 'MNIST digits', rows: 10_000, features: 784, classes: 10 },
+  // 2×2-averaged: the input size of models meant for zero-knowledge proofs of inference.
+  'mnist-14x14': { label: 'MNIST digits, 14×14 (ZK-friendly)', rows: 10_000, features: 196, classes: 10 },
   iris: { label: 'Iris flowers', rows: 150, features: 4, classes: 3 },
   penguins: { label: 'Palmer penguins', rows: 342, features: 4, classes: 3 },
 } as const

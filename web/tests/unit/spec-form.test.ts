@@ -34,7 +34,7 @@ describe('the create-job form and job spec v1', () => {
     expect(checked.value.deadlineHours).toBe(168)
   })
 
-  it.each(['mnist.json', 'mnist-nonprivate.json', 'iris-csv.json'])('turns the sample spec %s into the form and back unchanged', (name) => {
+  it.each(['mnist.json', 'mnist-nonprivate.json', 'mnist-zk.json', 'iris-csv.json'])('turns the sample spec %s into the form and back unchanged', (name) => {
     const spec = sample(name)
     const csvPath = spec.dataset.source === 'csv' ? spec.dataset.path : CSV_PATH
     const { spec: again, issues } = formToSpec(specToForm(spec), csvPath)
