@@ -86,10 +86,12 @@ export type Database = {
       }
       inference_requests: {
         Row: {
+          buyer_address: string | null
           buyer_id: string
           chain_id: number | null
           chain_request_id: string | null
           created_at: string
+          error: string | null
           fulfil_tx_hash: string | null
           fulfilled_at: string | null
           id: string
@@ -100,14 +102,17 @@ export type Database = {
           price_wei: string
           proof: Json | null
           public_signals: Json | null
+          refund_tx_hash: string | null
           request_tx_hash: string | null
           status: Database["public"]["Enums"]["inference_status"]
         }
         Insert: {
+          buyer_address?: string | null
           buyer_id: string
           chain_id?: number | null
           chain_request_id?: string | null
           created_at?: string
+          error?: string | null
           fulfil_tx_hash?: string | null
           fulfilled_at?: string | null
           id?: string
@@ -118,14 +123,17 @@ export type Database = {
           price_wei: string
           proof?: Json | null
           public_signals?: Json | null
+          refund_tx_hash?: string | null
           request_tx_hash?: string | null
           status?: Database["public"]["Enums"]["inference_status"]
         }
         Update: {
+          buyer_address?: string | null
           buyer_id?: string
           chain_id?: number | null
           chain_request_id?: string | null
           created_at?: string
+          error?: string | null
           fulfil_tx_hash?: string | null
           fulfilled_at?: string | null
           id?: string
@@ -136,6 +144,7 @@ export type Database = {
           price_wei?: string
           proof?: Json | null
           public_signals?: Json | null
+          refund_tx_hash?: string | null
           request_tx_hash?: string | null
           status?: Database["public"]["Enums"]["inference_status"]
         }
@@ -280,45 +289,63 @@ export type Database = {
       models: {
         Row: {
           artifacts: Json
+          chain_id: number | null
+          chain_model_id: string | null
           created_at: string
           delta: number | null
           epsilon: number | null
           id: string
           job_id: string | null
+          list_tx_hash: string | null
           listed: boolean
           metrics: Json
           name: string
+          owner_address: string | null
           owner_id: string
           price_wei: string | null
+          verification_key: Json | null
           weights_commitment: string | null
+          zk_manifest: Json | null
         }
         Insert: {
           artifacts?: Json
+          chain_id?: number | null
+          chain_model_id?: string | null
           created_at?: string
           delta?: number | null
           epsilon?: number | null
           id?: string
           job_id?: string | null
+          list_tx_hash?: string | null
           listed?: boolean
           metrics?: Json
           name: string
+          owner_address?: string | null
           owner_id: string
           price_wei?: string | null
+          verification_key?: Json | null
           weights_commitment?: string | null
+          zk_manifest?: Json | null
         }
         Update: {
           artifacts?: Json
+          chain_id?: number | null
+          chain_model_id?: string | null
           created_at?: string
           delta?: number | null
           epsilon?: number | null
           id?: string
           job_id?: string | null
+          list_tx_hash?: string | null
           listed?: boolean
           metrics?: Json
           name?: string
+          owner_address?: string | null
           owner_id?: string
           price_wei?: string | null
+          verification_key?: Json | null
           weights_commitment?: string | null
+          zk_manifest?: Json | null
         }
         Relationships: [
           {
@@ -692,6 +719,53 @@ export type Database = {
         }
         Relationships: []
       }
+      zk_setups: {
+        Row: {
+          circuit_hash: string
+          constraints: number
+          created_at: string
+          error: string | null
+          id: string
+          model_id: string
+          owner_id: string
+          status: string
+          transcript: Json | null
+          updated_at: string
+        }
+        Insert: {
+          circuit_hash: string
+          constraints: number
+          created_at?: string
+          error?: string | null
+          id?: string
+          model_id: string
+          owner_id: string
+          status?: string
+          transcript?: Json | null
+          updated_at?: string
+        }
+        Update: {
+          circuit_hash?: string
+          constraints?: number
+          created_at?: string
+          error?: string | null
+          id?: string
+          model_id?: string
+          owner_id?: string
+          status?: string
+          transcript?: Json | null
+          updated_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "zk_setups_model_id_fkey"
+            columns: ["model_id"]
+            isOneToOne: false
+            referencedRelation: "models"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
     }
     Views: {
       [_ in never]: never
@@ -761,17 +835,23 @@ export type Database = {
         Args: { p_job_id: string; p_model: Json }
         Returns: {
           artifacts: Json
+          chain_id: number | null
+          chain_model_id: string | null
           created_at: string
           delta: number | null
           epsilon: number | null
           id: string
           job_id: string | null
+          list_tx_hash: string | null
           listed: boolean
           metrics: Json
           name: string
+          owner_address: string | null
           owner_id: string
           price_wei: string | null
+          verification_key: Json | null
           weights_commitment: string | null
+          zk_manifest: Json | null
         }
         SetofOptions: {
           from: "*"
@@ -906,6 +986,10 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      fail_zk_setup: {
+        Args: { p_error: string; p_setup_id: string }
+        Returns: undefined
+      }
       finish_round: {
         Args: {
           p_epsilon_spent: number
@@ -1013,6 +1097,38 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      list_model: {
+        Args: {
+          p_chain_id: number
+          p_chain_model_id: string
+          p_list_tx_hash: string
+          p_manifest: Json
+          p_model_id: string
+          p_owner_address: string
+          p_price_wei: string
+          p_verification_key: Json
+          p_verification_key_hash: string
+        }
+        Returns: undefined
+      }
+      marketplace_models: {
+        Args: never
+        Returns: {
+          chain_id: number
+          chain_model_id: string
+          created_at: string
+          epsilon: number
+          fulfilled: number
+          id: string
+          manifest: Json
+          metrics: Json
+          name: string
+          owner_address: string
+          price_wei: string
+          verification_key: Json
+          verification_key_hash: string
+        }[]
+      }
       network_job_curves: { Args: { p_limit?: number }; Returns: Json }
       network_leaderboard: { Args: { p_limit?: number }; Returns: Json }
       network_stats: { Args: never; Returns: Json }
@@ -1026,6 +1142,24 @@ export type Database = {
           p_last_block: number
         }
         Returns: number
+      }
+      record_inference_failure: {
+        Args: { p_error: string; p_request_id: string }
+        Returns: undefined
+      }
+      record_inference_refund: {
+        Args: { p_refund_tx_hash: string; p_request_id: string }
+        Returns: undefined
+      }
+      record_inference_result: {
+        Args: {
+          p_fulfil_tx_hash: string
+          p_output: Json
+          p_proof: Json
+          p_public_signals: Json
+          p_request_id: string
+        }
+        Returns: undefined
       }
       record_settlement: {
         Args: {
@@ -1124,6 +1258,10 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      record_zk_contribution: {
+        Args: { p_setup_id: string; p_transcript: Json }
+        Returns: undefined
+      }
       register_worker: {
         Args: {
           p_capabilities?: Json
@@ -1181,7 +1319,19 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      request_zk_setup: {
+        Args: {
+          p_circuit_hash: string
+          p_constraints: number
+          p_model_id: string
+        }
+        Returns: string
+      }
       requeue_failed_tasks: { Args: { p_job_id: string }; Returns: number }
+      set_model_listing: {
+        Args: { p_listed: boolean; p_model_id: string; p_price_wei?: string }
+        Returns: undefined
+      }
       start_round: {
         Args: {
           p_global_model_cid: string
@@ -1210,6 +1360,17 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      submit_inference_request: {
+        Args: {
+          p_buyer_address: string
+          p_chain_request_id: string
+          p_input: Json
+          p_input_commitment: string
+          p_model_id: string
+          p_request_tx_hash: string
+        }
+        Returns: string
       }
     }
     Enums: {

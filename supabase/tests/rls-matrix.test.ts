@@ -18,7 +18,7 @@ import { expectNothingPrivate as expectPublicSafe } from './support/public-answe
 
 const TABLES = [
   'workers', 'jobs', 'tasks', 'task_results', 'job_rounds', 'models', 'inference_requests', 'chain_events', 'settlements',
-  'wallet_bonds', 'chain_cursors', 'slashes',
+  'wallet_bonds', 'chain_cursors', 'slashes', 'zk_setups',
 ] as const
 const ROLES = ['anon', 'owner', 'other', 'service_role'] as const
 const OPS = ['select', 'insert', 'update', 'delete'] as const
@@ -97,6 +97,13 @@ const EXPECTED: Record<Table, Record<Role, Record<Op, Outcome>>> = {
     other:        { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
     service_role: { select: 'rows',   insert: 'allowed', update: 'allowed', delete: 'allowed' },
   },
+  // A model's ZK setup: its owner follows it; the coordinator writes it.
+  zk_setups: {
+    anon:         { select: 'denied', insert: 'denied',  update: 'denied',  delete: 'denied' },
+    owner:        { select: 'rows',   insert: 'denied',  update: 'denied',  delete: 'denied' },
+    other:        { select: 'none',   insert: 'denied',  update: 'denied',  delete: 'denied' },
+    service_role: { select: 'rows',   insert: 'allowed', update: 'allowed', delete: 'allowed' },
+  },
   // How far the coordinator has read the chain: its own bookkeeping.
   chain_cursors: {
     anon:         { select: 'denied', insert: 'denied',  update: 'denied',  delete: 'denied' },
@@ -124,6 +131,7 @@ const OWNER: Record<Table, Person> = {
   wallet_bonds: 'workerOwner', // any signed-in user: chain data is public
   chain_cursors: 'jobOwner', // nobody but the coordinator
   slashes: 'workerOwner', // any signed-in user: slashes are public
+  zk_setups: 'modelOwner',
 }
 
 /** Besides the owner, these people see the seeded row too (and "other" still sees none). */
@@ -163,7 +171,7 @@ let spareCounter = 0
 /** Each table's row id as text: the `id` column, or the primary key (job/round, chain/address). */
 const ID: Record<Table, string> = {
   workers: 'id', jobs: 'id', tasks: 'id', task_results: 'id', models: 'id', inference_requests: 'id',
-  chain_events: 'id', settlements: 'id', slashes: 'id',
+  chain_events: 'id', settlements: 'id', slashes: 'id', zk_setups: 'id',
   job_rounds: `(job_id::text || '/' || round)`,
   wallet_bonds: `(chain_id::text || '/' || address)`,
   chain_cursors: `(chain_id::text || '/' || contract_address)`,
@@ -225,6 +233,11 @@ const INSERT: Record<Table, (seed: Seed) => Statement> = {
           values ($1::uuid, 8119, $2::text, '1', $3::text, 'spare') returning id`,
     params: [s.jobId, hex20(), SAMPLE_CID],
   }),
+  zk_setups: (s) => ({
+    sql: `insert into public.zk_setups (model_id, owner_id, circuit_hash, constraints)
+          values ($1::uuid, $2::uuid, $3::text, 100) returning id`,
+    params: [s.modelId, s.people.modelOwner.userId, randomBytes(64).toString('hex')],
+  }),
   wallet_bonds: () => ({
     sql: `insert into public.wallet_bonds (chain_id, address, bonded_wei, unbonding_wei, block_number)
           values (8119, $1::text, '100', '0', 1) returning ${ID.wallet_bonds} as id`,
@@ -251,6 +264,7 @@ const UPDATE: Record<Table, { column: string; value: string | number }> = {
   wallet_bonds: { column: 'bonded_wei', value: '1' },
   chain_cursors: { column: 'last_block', value: 7 },
   slashes: { column: 'amount_wei', value: '2' },
+  zk_setups: { column: 'constraints', value: 7 },
 }
 
 const updateSql = (table: Table) => `update public.${table} set ${UPDATE[table].column} = $2 where ${ID[table]} = $1`
@@ -340,6 +354,10 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
       `insert into public.slashes (job_id, task_id, chain_id, address, amount_wei, evidence_cid, reason)
        values ($1::uuid, $2::bigint, 8119, $3::text, '250', $4::text, 'NaN in the update') returning id`,
       [job.id, done!.task_id, hex20(), SAMPLE_CID])
+    const setupId = await one(
+      `insert into public.zk_setups (model_id, owner_id, circuit_hash, constraints)
+       values ($1::uuid, $2::uuid, $3::text, 2400) returning id`,
+      [modelId, people.modelOwner.userId, randomBytes(64).toString('hex')])
     const cursorId = await one(
       `insert into public.chain_cursors (chain_id, contract_address, last_block) values (8119, $1::text, 3)
        returning ${ID.chain_cursors} as id`,
@@ -363,6 +381,7 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
         wallet_bonds: bondId,
         chain_cursors: cursorId,
         slashes: slashId,
+        zk_setups: setupId,
       },
     }
   })
@@ -466,7 +485,7 @@ describe.each(BACKENDS)('row level security on %s', (backend) => {
       const executable = (await db.query<{ proname: string }>(
         `select p.proname from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
          where n.nspname = 'public' and has_function_privilege('anon', p.oid, 'execute') order by 1`)).rows
-      expect(executable.map((f) => f.proname)).toEqual(['network_job_curves', 'network_leaderboard', 'network_stats', 'network_topology'])
+      expect(executable.map((f) => f.proname)).toEqual(['marketplace_models', 'network_job_curves', 'network_leaderboard', 'network_stats', 'network_topology'])
     })
   })
 
