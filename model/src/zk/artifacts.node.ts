@@ -8,7 +8,7 @@
 //                      renamed so it loads as CommonJS inside "type": "module" packages.
 // Consequence: only parties allowed to see the circuit (the coordinator) can rerun verifySetup;
 // everyone else relies on the transcript in the manifest.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Dataset } from '../data/dataset.ts'
 import type { MlpWeights, Normalization } from '../nn/mlp-weights.ts'
@@ -18,7 +18,7 @@ import { compileCircuit } from './compile.node.ts'
 import { DEFAULT_PTAU_FILE } from './ptau.node.ts'
 import { inputPacking, type InputPacking } from './input-commitment.ts'
 import type { QuantizedMlp } from './quantize.ts'
-import { runModelSetup, type SetupBeacon, type SetupContribution, type SetupTranscript, type VerificationKey } from './setup.node.ts'
+import { exportVerificationKey, newZkey, runModelSetup, verifySetup, type SetupBeacon, type SetupContribution, type SetupTranscript, type VerificationKey } from './setup.node.ts'
 
 export const ZK_MODEL_FORMAT = 'oblivion-zk-model/1'
 
@@ -38,6 +38,10 @@ export interface ZkModelManifest {
   accuracy: { float: number; quantized: number; testRows: number; maxAccuracyLoss: number; scaleTrials: ScaleTrial[] }
   compileMs: number
   setup: SetupTranscript
+  /** The data set the model was trained on, when the owner names it (buyers take sample inputs from it). */
+  dataset?: { source: string; name?: string }
+  /** Where the beacon came from when the setup was made by the network (e.g. {chainId, blockNumber, blockHash}). */
+  beaconSource?: Record<string, unknown>
 }
 
 export interface ZkModelFiles {
@@ -91,8 +95,42 @@ export function zkModelFiles(outDir: string): ZkModelFiles {
   }
 }
 
-/** chooseScale → quantize → generateCircuit (marketplace form) → compile → phase-2 setup → files. */
-export async function buildZkModel(options: BuildZkModelOptions): Promise<ZkModel> {
+/** What the owner's half of the setup leaves behind: the circuit compiled, the initial zkey made. */
+export interface PreparedZkModel {
+  dir: string
+  files: ZkModelFiles
+  model: QuantizedMlp
+  /** private/initial.zkey: newZkey's output (no secret in it yet); what the network contributes to. */
+  initialZkey: string
+  /** snarkjs' circuit hash of the initial zkey (blake2b, hex): what every later zkey must keep. */
+  circuitHash: string
+  constraints: number
+  ptauFile: string
+  /** The manifest without its setup transcript (finishZkModel adds it). */
+  manifest: Omit<ZkModelManifest, 'setup'>
+  newZkeyMs: number
+}
+
+export interface PrepareZkModelOptions extends Omit<BuildZkModelOptions, 'contribution' | 'beacon'> {
+  /** Recorded in the manifest, so buyers can pick inputs from the same data set (e.g. {source: 'builtin', name: 'mnist-14x14'}). */
+  dataset?: ZkModelManifest['dataset']
+}
+
+/**
+ * The model owner's first half, run where the weights live: chooseScale → quantize →
+ * generateCircuit (marketplace form) → compile → newZkey (private/initial.zkey). The contribution
+ * and the beacon are then made elsewhere (the network's coordinator), and finishZkModel checks
+ * the zkey they send back.
+ */
+export async function prepareZkModel(options: PrepareZkModelOptions): Promise<PreparedZkModel> {
+  const compiled = await compileZkModel(options)
+  const initialZkey = path.join(path.dirname(compiled.files.zkey), 'initial.zkey')
+  const created = await newZkey(compiled.files.r1cs, compiled.ptauFile, initialZkey)
+  return { ...compiled, initialZkey, circuitHash: created.circuitHash, newZkeyMs: created.ms }
+}
+
+/** chooseScale → quantize → circuit → compile: the private files but no zkey. */
+async function compileZkModel(options: PrepareZkModelOptions): Promise<Omit<PreparedZkModel, 'initialZkey' | 'circuitHash' | 'newZkeyMs'>> {
   const dir = path.resolve(options.outDir)
   const files = zkModelFiles(dir)
   const privateDir = path.dirname(files.zkey)
@@ -109,16 +147,9 @@ export async function buildZkModel(options: BuildZkModelOptions): Promise<ZkMode
   if (compiled.publicOutputs !== 1 || compiled.publicInputs !== 1) {
     throw new Error(`the marketplace circuit must have public signals [predicted, inputCommitment]; ${files.circom} has ${compiled.publicOutputs} outputs and ${compiled.publicInputs} public inputs`)
   }
-
-  const { verificationKey, transcript } = await runModelSetup({
-    r1csFile: files.r1cs,
-    ptauFile: options.ptauFile ?? DEFAULT_PTAU_FILE,
-    zkeyFile: files.zkey,
-    contribution: options.contribution,
-    beacon: options.beacon,
-    constraints: compiled.constraints,
-  })
-  const manifest: ZkModelManifest = {
+  const ptauFile = options.ptauFile ?? DEFAULT_PTAU_FILE
+  await writeFile(files.quantized, JSON.stringify(model))
+  const manifest: Omit<ZkModelManifest, 'setup'> = {
     format: ZK_MODEL_FORMAT,
     shape: [model.inputSize, ...model.layers.map((layer) => layer.units)],
     classes: model.classes,
@@ -136,14 +167,92 @@ export async function buildZkModel(options: BuildZkModelOptions): Promise<ZkMode
       scaleTrials: choice.trials,
     },
     compileMs: compiled.compileMs,
-    setup: transcript,
+    ...(options.dataset ? { dataset: options.dataset } : {}),
   }
+  return { dir, files, model, constraints: compiled.constraints, ptauFile, manifest }
+}
+
+export interface FinishZkModelOptions {
+  /** The zkey after the network's contribution and the beacon. */
+  finalZkey: string
+  /** The beacon the contributor says it applied last (64 hex digits, 0x optional): checked against the zkey. */
+  beaconHash: string
+  /** Where the beacon came from (e.g. {chainId, blockNumber, blockHash}): recorded in the manifest. */
+  beaconSource?: Record<string, unknown>
+  /** Contributions the owner must NOT find in the zkey (its own names): at least one other is required. */
+  ownerNames?: string[]
+}
+
+/** A zkey that is not a sound setup of the owner's own circuit. */
+export class ZkSetupRefusedError extends Error {
+  override readonly name = 'ZkSetupRefusedError'
+}
+
+/**
+ * The owner's second half: verifySetup (the final zkey follows from its own r1cs and the ptau
+ * through the recorded contributions), at least one contribution that is not the owner's and a
+ * beacon equal to `beaconHash` as the last step; then the zkey becomes private/model.zkey, the
+ * verification key and the manifest are written, and initial.zkey is removed.
+ */
+export async function finishZkModel(prepared: PreparedZkModel, options: FinishZkModelOptions): Promise<ZkModel> {
+  const { files } = prepared
+  const verification = await verifySetup(files.r1cs, prepared.ptauFile, options.finalZkey)
+  if (!verification.ok) {
+    throw new ZkSetupRefusedError(`${options.finalZkey} is not a setup of this model's circuit (${files.r1cs}) on ${path.basename(prepared.ptauFile)}: snarkjs refused it`)
+  }
+  if (verification.circuitHash && verification.circuitHash !== prepared.circuitHash) {
+    throw new ZkSetupRefusedError(`${options.finalZkey} has circuit hash ${verification.circuitHash}, not this circuit's ${prepared.circuitHash}`)
+  }
+  const contributions = verification.contributions
+  const last = contributions[contributions.length - 1]
+  const expectedBeacon = options.beaconHash.replace(/^0x/i, '').toLowerCase()
+  if (!last?.beacon || last.beacon.hash.toLowerCase() !== expectedBeacon) {
+    throw new ZkSetupRefusedError(`the last step of ${options.finalZkey} is not the beacon ${expectedBeacon} (found ${last?.beacon ? last.beacon.hash : 'no beacon'})`)
+  }
+  const secret = contributions.filter((c) => !c.beacon && !(options.ownerNames ?? []).includes(c.name))
+  if (secret.length === 0) {
+    throw new ZkSetupRefusedError(`${options.finalZkey} has no secret contribution from anyone but the owner: the owner alone could forge proofs`)
+  }
+  const vkStarted = performance.now()
+  const verificationKey = await exportVerificationKey(options.finalZkey)
+  const exportVkMs = performance.now() - vkStarted
+  await copyFile(options.finalZkey, files.zkey)
+  await rm(prepared.initialZkey, { force: true })
+  const setup: SetupTranscript = {
+    ptauFile: path.basename(prepared.ptauFile),
+    ptauBytes: (await stat(prepared.ptauFile)).size,
+    constraints: prepared.constraints,
+    // Made on another machine: their durations are not known here (0).
+    contributions: contributions.map((c) => ({ name: c.name, contributionHash: c.contributionHash, ms: 0, ...(c.beacon ? { beacon: c.beacon } : {}) })),
+    verification,
+    timings: { newZkeyMs: prepared.newZkeyMs, contributeMs: 0, beaconMs: 0, verifyMs: verification.ms, exportVkMs, totalMs: prepared.newZkeyMs + verification.ms + exportVkMs },
+  }
+  const manifest: ZkModelManifest = { ...prepared.manifest, setup, ...(options.beaconSource ? { beaconSource: options.beaconSource } : {}) }
   await Promise.all([
-    writeFile(files.quantized, JSON.stringify(model)),
     writeFile(files.verificationKey, JSON.stringify(verificationKey, null, 2)),
     writeFile(files.manifest, JSON.stringify(manifest, null, 2)),
   ])
-  return { dir, manifest, verificationKey, model, files }
+  return { dir: prepared.dir, manifest, verificationKey, model: prepared.model, files }
+}
+
+/** chooseScale → quantize → generateCircuit (marketplace form) → compile → phase-2 setup → files, all on one machine (tests, benches). */
+export async function buildZkModel(options: BuildZkModelOptions): Promise<ZkModel> {
+  const prepared = await compileZkModel(options)
+  const { files, model } = prepared
+  const { verificationKey, transcript } = await runModelSetup({
+    r1csFile: files.r1cs,
+    ptauFile: prepared.ptauFile,
+    zkeyFile: files.zkey,
+    contribution: options.contribution,
+    beacon: options.beacon,
+    constraints: prepared.constraints,
+  })
+  const manifest: ZkModelManifest = { ...prepared.manifest, setup: transcript }
+  await Promise.all([
+    writeFile(files.verificationKey, JSON.stringify(verificationKey, null, 2)),
+    writeFile(files.manifest, JSON.stringify(manifest, null, 2)),
+  ])
+  return { dir: prepared.dir, manifest, verificationKey, model, files }
 }
 
 /** Reads what buildZkModel wrote; the private folder is optional (model is then null). */

@@ -10,6 +10,7 @@ import {
   jobId,
   networkUrl,
   secondsBetween,
+  uuidOf,
   weiAmount,
   wholeNumber,
   workerName,
@@ -37,6 +38,9 @@ Examples:
   $ oblivion worker stake --name laptop --dev-account 4   # balance, bond, payouts
   $ oblivion job cancel <job-id> --dev-account 2  # before work begins: the whole escrow back
   $ oblivion job refund <job-id> --dev-account 2  # after the deadline; also remainders
+  $ oblivion model list <model-id> --price 0.01 --dev-account 2   # sell verified inferences
+  $ oblivion serve <model-id> --dev-account 2     # answer them with proofs (keep it running)
+  $ oblivion infer <model-id> --test-row 0 --dev-account 3        # buy one, check its proof
   Without a chain (npm start --no-chain): job create without a wallet, and
   oblivion coordinator --fund-without-escrow starts jobs without escrow (nobody is paid).
   From the repository root: npm run -s oblivion -- <command> [options]
@@ -58,6 +62,7 @@ Environment:
                                                    local chain of <home>/chain.json (npm start)
   OBLIVION_SETTLEMENT_ADDRESS                      the settlement contract there (else the one
                                                    contracts/deployments/<chain id>.json records)
+  OBLIVION_MARKET_ADDRESS                          the InferenceMarket with OBLIVION_RPC_URL (else chain.json's market)
   OBLIVION_PRIVATE_KEY                             the signing key of commands that pay or are paid
                                                    (or --keystore, or --dev-account on the local chain)
   KEYSTORE_PASSWORD                                the password of --keystore
@@ -105,7 +110,7 @@ export function buildProgram(onResult: (code: ExitCode) => void, argv: string[])
   // Usage errors are found while parsing, before the options are known: look for --json directly.
   const jsonErrors = wantsJson(argv.includes('--json'))
   const program = new Command('oblivion')
-    .description('Oblivion from the command line: train shards as a worker, run the coordinator, create, follow and download training jobs.')
+    .description('Oblivion from the command line: train shards as a worker, run the coordinator, create, follow and download training jobs, sell and buy verified inferences.')
     .exitOverride()
     .showHelpAfterError(jsonErrors ? false : '(add --help for usage)')
     .configureOutput({
@@ -173,16 +178,17 @@ trains local jobs only.
 
   // `worker bond 1 --dev-account 2`: the worker command reads every option it knows wherever it
   // stands (commander), so it passes those its subcommand also takes on to it, and refuses the rest.
-  worker.hook('preSubcommand', (parent, sub) => {
+  const passOptionsToSubcommand = (what: string) => (parent: Command, sub: Command) => {
     for (const option of parent.options) {
       const key = option.attributeName()
       if (parent.getOptionValueSource(key) !== 'cli') continue
       if (!sub.options.some((own) => own.attributeName() === key)) {
-        throw usageError(`${option.long} is an option of \`oblivion worker\` (running a worker), not of \`oblivion worker ${sub.name()}\``)
+        throw usageError(`${option.long} is an option of \`oblivion ${parent.name()}\` (${what}), not of \`oblivion ${parent.name()} ${sub.name()}\``)
       }
       sub.setOptionValueWithSource(key, parent.getOptionValue(key), 'cli')
     }
-  })
+  }
+  worker.hook('preSubcommand', passOptionsToSubcommand('running a worker'))
 
   const wallet = (command: Command) => {
     const options = command.opts<WalletFlags>()
@@ -351,6 +357,70 @@ ${CHAIN_HELP}`,
     .action(async function (this: Command, id: string | undefined) {
       const { runJobRefundCommand } = await import('./commands/job-escrow.ts')
       onResult(await runJobRefundCommand({ ...wallet(this), jobId: id }))
+    })
+
+  const modelIdArgument = uuidOf('a model id', '`job status` and the job-completed line print it')
+
+  const model = program.command('model').description('Your trained models on the verified-inference marketplace.')
+  moneyCommand(model, 'list', "List a model of yours on the marketplace: build its zero-knowledge circuit here, have the network contribute to its trusted setup, list its verification key on chain at a price per inference.")
+    .argument('<model-id>', 'the model of a completed job of yours (`job status` prints it)', modelIdArgument)
+    .requiredOption('--price <amount>', 'price of one inference: coins (0.01) or wei with a suffix (1000wei)', coinAmount)
+    .addOption(new Option('--setup-timeout-seconds <s>', "how long to wait for the network's contribution (10..3600)").argParser(secondsBetween(10, 3600)).default(600))
+    .addHelpText(
+      'after',
+      `
+The circuit (weights as constants), proving key and witness program are written to
+<home>/zk-models/<model-id>/private/ and never leave this machine; public/ holds the manifest and
+the verification key the market and buyers check proofs with. The network's coordinator adds a
+secret contribution to the setup and seals it with a block hash, so the owner alone cannot forge
+proofs; the final key is verified here against the circuit before anything is listed.
+`,
+    )
+    .action(async function (this: Command, id: string) {
+      const options = this.opts<{ price: bigint; setupTimeoutSeconds: number }>()
+      const { runModelListCommand } = await import('./commands/model-list.ts')
+      onResult(await runModelListCommand({ ...wallet(this), modelId: id, priceWei: options.price, setupTimeoutSeconds: options.setupTimeoutSeconds }))
+    })
+
+  moneyCommand(program, 'serve', 'Answer the paid inference requests of a listed model of yours: prove each answer and fulfil it on chain (runs until stopped).')
+    .argument('<model-id>', 'a model you listed with `oblivion model list` from this machine', modelIdArgument)
+    .addOption(new Option('--poll-seconds <s>', 'how often to look for requests besides realtime notifications (0.5..300)').argParser(secondsBetween(0.5, 300)).default(2))
+    .addHelpText('after', SIGNALS_HELP('finish the request in progress, then exit 0.', 'exit at once (130).'))
+    .action(async function (this: Command, id: string) {
+      const options = this.opts<{ pollSeconds: number }>()
+      const { runServeCommand } = await import('./commands/serve.ts')
+      onResult(await runServeCommand({ ...wallet(this), modelId: id, pollSeconds: options.pollSeconds }))
+    })
+
+  const profileOption = () =>
+    new Option('--profile <name>', 'the stored identity that makes and reads the request (credentials/<name>.json)').argParser(workerName).default('buyer')
+  const infer = moneyCommand(program, 'infer', "Buy one verified inference of a listed model: pay on chain, hand the input to the owner, check the answer's proof off chain and on chain.")
+    .argument('[model-id]', 'a listed model (the web app\'s marketplace lists them)', modelIdArgument)
+    .addOption(new Option('--test-row <n>', "row n of the model's built-in data set as the input").argParser(wholeNumber(0, 10_000_000)).conflicts('input'))
+    .addOption(new Option('--input <file.json>', 'a JSON array of raw features (pixels in [0, 1] for images)'))
+    .addOption(profileOption())
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 the answer's proof verifies off chain and the chain recorded the same answer; 1 it
+does not (CLI_PROOF_INVALID), the owner refused, or no answer came by the request's deadline
+(then \`oblivion infer refund <request-id>\` returns the price).
+`,
+    )
+    .action(async function (this: Command, id: string | undefined) {
+      if (id === undefined) throw usageError('missing the model id', 'oblivion infer <model-id> --test-row 0')
+      const options = this.opts<{ testRow?: number; input?: string; profile: string }>()
+      const { runInferCommand } = await import('./commands/infer.ts')
+      onResult(await runInferCommand({ ...wallet(this), modelId: id, testRow: options.testRow, input: options.input, profile: options.profile }))
+    })
+  infer.hook('preSubcommand', passOptionsToSubcommand('buying an inference'))
+  moneyCommand(infer, 'refund', 'Get the price of an unanswered request back after its deadline (refund on chain, recorded for the marketplace).')
+    .argument('<request-id>', 'the request id `oblivion infer` printed', uuidOf('a request id', '`oblivion infer` prints it'))
+    .addOption(profileOption())
+    .action(async function (this: Command, id: string) {
+      const options = this.opts<{ profile: string }>()
+      const { runInferRefundCommand } = await import('./commands/infer.ts')
+      onResult(await runInferRefundCommand({ ...wallet(this), requestId: id, profile: options.profile }))
     })
 
   return program

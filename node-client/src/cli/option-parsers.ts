@@ -63,6 +63,17 @@ export function jobId(value: string): string {
   return id
 }
 
+/** A uuid named for messages: `uuidOf('model id', 'printed by job status')`. */
+export function uuidOf(what: string, where: string): (value: string) => string {
+  return (value) => {
+    const id = value.trim().toLowerCase()
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
+      throw new InvalidArgumentError(`Expected ${what}, a uuid such as 0b6f3c8e-5d1a-4f0e-9c3b-2a7d8e9f1a2b (${where}).`)
+    }
+    return id
+  }
+}
+
 export function networkUrl(value: string): string {
   let url: URL
   try {

@@ -9,6 +9,8 @@ export type CoordinatorEvent =
   | { type: 'chain-events'; count: number; lastBlock: number }
   | { type: 'job-settled'; jobId: string; txHash: string | null; payouts: number; totalWei: string; remainderWei: string }
   | { type: 'worker-slashed'; jobId: string; address: string; amountWei: string; txHash: string }
+  | { type: 'zk-setup-contributed'; setupId: string; modelId: string; contributionHash: string; beaconBlock: number; ms: number }
+  | { type: 'zk-setup-failed'; setupId: string; modelId: string; reason: string }
   | { type: 'warning'; message: string }
 
 export interface CoordinatorHandle {

@@ -15,6 +15,7 @@ import { JobContexts, type JobRow } from './job-context.ts'
 import { startNetworkPulse } from './network-pulse.ts'
 import { aggregateRound } from './round-aggregation.ts'
 import { startRound } from './start-round.ts'
+import { contributeToZkSetups } from './zk-setup-pass.ts'
 
 export interface CoordinatorOptions {
   /** A supabase-js client with the service_role key: the coordinator reads every job and task. */
@@ -54,6 +55,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const requeued = new Set<string>()
   /** Settlements and slashes the chain refused to take (RPC down): tried again after a growing wait. */
   const chainRetries = new RetryBackoff()
+  /** ZK setups whose contribution failed on our side (storage, RPC): tried again after a growing wait. */
+  const zkSetupRetries = new RetryBackoff()
   let stopping = false
   let wake: (() => void) | null = null
   // Set by a change that arrives while a pass runs, so the next pass starts at once.
@@ -77,6 +80,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       wakeUp()
     })
     .subscribe()
+  // A channel of its own: a new setup wakes the loop, and a problem with this table's
+  // subscription cannot cost the jobs' notifications.
+  const zkSetups: RealtimeChannel = supabase
+    .channel('coordinator-zk-setups')
+    .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'zk_setups' }, () => wakeUp())
+    .subscribe()
 
   async function pass(): Promise<void> {
     const { data, error } = await supabase
@@ -98,6 +107,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       await executePendingSlashes(supabase, chain, onEvent, chainRetries)
       await settleEndedJobs(supabase, store, chain, onEvent, chainRetries)
     }
+    // Marketplace setups: a few seconds each, between job steps (a pass is sequential anyway).
+    if (!stopping) await contributeToZkSetups(supabase, chain, onEvent, zkSetupRetries)
   }
 
   async function step(job: JobRow): Promise<void> {
@@ -203,7 +214,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       })
     }
     await mirror?.stop()
-    await Promise.all([supabase.removeChannel(channel), pulse.stop()])
+    await Promise.all([supabase.removeChannel(channel), supabase.removeChannel(zkSetups), pulse.stop()])
   })()
 
   return {

@@ -5,10 +5,12 @@ describe('oblivion --help', () => {
   it('lists every command, the global options, examples and the exit codes', async () => {
     const { code, stdout } = await runCli(['--help'])
     expect(code).toBe(0)
-    for (const command of ['worker', 'coordinator', 'job']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'))
+    for (const command of ['worker', 'coordinator', 'job', 'model', 'serve', 'infer']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'))
     for (const option of ['--url <url>', '--home <dir>', '--anon-key <key>', '--json']) expect(stdout).toContain(option)
-    expect(stdout).toContain('env: OBLIVION_URL')
-    expect(stdout).toContain('env: SUPABASE_ANON_KEY')
+    // Commander wraps the option column to 80 characters: compare words, not line breaks.
+    const words = stdout.replace(/\s+/g, ' ')
+    expect(words).toContain('env: OBLIVION_URL')
+    expect(words).toContain('env: SUPABASE_ANON_KEY')
     expect(stdout).toContain('Examples:')
     expect(stdout).toContain('oblivion job status <job-id> --watch')
     expect(stdout).toContain('oblivion worker claim --name laptop --dev-account 4')
@@ -34,6 +36,10 @@ describe('oblivion --help', () => {
     [['job', 'create', '--help'], ['<spec.json>', '--reward-wei <wei>', '--dataset <file.csv>']],
     [['job', 'status', '--help'], ['<job-id>', '--watch', 'Exit code with --watch']],
     [['job', 'download', '--help'], ['<job-id>', '--format <format>', '"onnx"', '--out <dir>']],
+    [['model', 'list', '--help'], ['<model-id>', '--price <amount>', '--setup-timeout-seconds <s>', '--dev-account <n>', 'private/']],
+    [['serve', '--help'], ['<model-id>', '--poll-seconds <s>', '--keystore <file>', 'Ctrl-C twice']],
+    [['infer', '--help'], ['[model-id]', '--test-row <n>', '--input <file.json>', '--profile <name>', 'CLI_PROOF_INVALID', 'refund']],
+    [['infer', 'refund', '--help'], ['<request-id>', '--profile <name>', '--dev-account <n>']],
   ])('%j explains every option', async (args, expected) => {
     const { code, stdout } = await runCli(args)
     expect(code).toBe(0)

@@ -35,6 +35,14 @@ describe('bad command lines exit 2 with a message that says what is accepted', (
     [['job', 'fund', JOB_ID, '--deadline-hours', 'soon'], /Expected a number of hours from 0\.01 to 87600/],
     [['job', 'refund', 'not-a-job'], /Expected a job id, a uuid/],
     [['--url', 'ftp://example.com', 'job', 'status', JOB_ID], /Expected an http:\/\/ or https:\/\/ URL/],
+    [['model', 'list', 'not-a-model', '--price', '1'], /Expected a model id, a uuid/],
+    [['model', 'list', JOB_ID], /required option '--price <amount>' not specified/],
+    [['model', 'list', JOB_ID, '--price', 'free'], /Expected a positive amount of coins/],
+    [['serve', JOB_ID, '--poll-seconds', '0'], /Expected a number of seconds from 0\.5 to 300/],
+    [['infer', JOB_ID, '--test-row', '0', '--input', 'x.json'], /option '--test-row <n>' cannot be used with option '--input <file.json>'/],
+    [['infer', JOB_ID], /exactly one of --test-row <n> or --input <file.json>/],
+    [['infer', 'refund', JOB_ID, '--test-row', '1'], /--test-row is an option of `oblivion infer` \(buying an inference\), not of `oblivion infer refund`/],
+    [['infer', 'refund', 'seven'], /Expected a request id, a uuid/],
   ])('%j', async (args, message) => {
     const { code, stderr } = await runCli(['--home', home.dir, ...args])
     // stdout is a pipe here, so the error is a JSON line too.

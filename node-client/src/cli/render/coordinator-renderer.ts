@@ -52,6 +52,10 @@ export function describeCoordinatorEvent(event: CoordinatorEvent): string {
       )} back to the creator${event.txHash ? ` (tx ${event.txHash})` : ''}`
     case 'worker-slashed':
       return `worker ${event.address} slashed ${coins(BigInt(event.amountWei))} for job ${shortId(event.jobId)} (tx ${event.txHash})`
+    case 'zk-setup-contributed':
+      return `ZK setup ${shortId(event.setupId)} of model ${shortId(event.modelId)}: contributed and sealed with the hash of block ${event.beaconBlock} (${(event.ms / 1000).toFixed(1)} s)`
+    case 'zk-setup-failed':
+      return `ZK setup ${shortId(event.setupId)} of model ${shortId(event.modelId)} failed: ${event.reason}`
     case 'warning':
       return `warning: ${event.message}`
   }

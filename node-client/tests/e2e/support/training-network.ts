@@ -35,11 +35,11 @@ export class TrainingNetwork extends CliNetwork {
    * written to <home>/chain.json as `npm start` does, so the CLI processes find it. Its
    * challenge window and unbonding delay are 5 s: tests move anvil's clock past them.
    */
-  static async start(options: { chain?: boolean } = {}): Promise<TrainingNetwork> {
+  static async start(options: { chain?: boolean; requestTimeout?: number } = {}): Promise<TrainingNetwork> {
     const gateway = await startTestGateway('pglite')
     const { dir, remove } = await tempDir('oblivion-e2e-')
     await writeJson(path.join(dir, 'gateway.json'), gateway.keys)
-    const chain = options.chain ? await startLocalChain({ home: dir, port: 0, challengeWindow: 5, unbondingDelay: 5 }) : null
+    const chain = options.chain ? await startLocalChain({ home: dir, port: 0, challengeWindow: 5, unbondingDelay: 5, ...(options.requestTimeout ? { requestTimeout: options.requestTimeout } : {}) }) : null
     return new TrainingNetwork(gateway, dir, remove, chain)
   }
 
