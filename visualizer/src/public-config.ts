@@ -26,6 +26,12 @@ export interface PublicChainConfig {
   settlement: string
   /** Seconds after a settlement before payouts can be claimed. */
   challengeWindow: number
+  /**
+   * InferenceMarket's address (chain.json's `market.address`): the marketplace pages buy
+   * verified inferences from it. Null (or absent, in configs written before the market) on a
+   * chain without one.
+   */
+  market?: string | null
 }
 
 export const PUBLIC_CONFIG_ENV = 'OBLIVION_PUBLIC_CONFIG'
@@ -47,10 +53,13 @@ export function parsePublicConfig(text: string | undefined): PublicConfig {
   if (chain !== null && (typeof chain.chainId !== 'number' || typeof chain.rpcUrl !== 'string' || typeof chain.settlement !== 'string')) {
     throw new Error(`${PUBLIC_CONFIG_ENV}.chain needs chainId, rpcUrl and settlement`)
   }
+  if (chain !== null && chain.market !== undefined && chain.market !== null && typeof chain.market !== 'string') {
+    throw new Error(`${PUBLIC_CONFIG_ENV}.chain.market must be the InferenceMarket's address or null`)
+  }
   return {
     supabaseUrl: config.supabaseUrl,
     anonKey: config.anonKey,
-    chain: chain && { chainId: chain.chainId, name: chain.name ?? `chain ${chain.chainId}`, rpcUrl: chain.rpcUrl, settlement: chain.settlement, challengeWindow: chain.challengeWindow ?? 0 },
+    chain: chain && { chainId: chain.chainId, name: chain.name ?? `chain ${chain.chainId}`, rpcUrl: chain.rpcUrl, settlement: chain.settlement, challengeWindow: chain.challengeWindow ?? 0, market: chain.market ?? null },
     webUrl: config.webUrl ?? null,
     visualizerUrl: config.visualizerUrl ?? null,
   }

@@ -24,6 +24,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             <nav>
               <Link href="/">Dashboard</Link>
               <Link href="/jobs/new">Create job</Link>
+              <Link href="/marketplace">Marketplace</Link>
               <Link href="/worker">Browser worker</Link>
               <Link href="/network">Network</Link>
             </nav>

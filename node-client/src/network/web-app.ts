@@ -1,5 +1,6 @@
 import { access, readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
+import type { PublicChainConfig } from '@oblivion/visualizer/config'
 import { REPO_ROOT, startJsonProcess, type NetworkProcess, type ProcessOptions } from '../../../sample_job/src/local-processes.ts'
 
 export const WEB_DIR = path.join(REPO_ROOT, 'web')
@@ -38,6 +39,18 @@ export async function webBuildNeeded(): Promise<{ needed: boolean; reason: strin
     if (changed) return { needed: true, reason: `${path.relative(REPO_ROOT, changed)} changed since the last build` }
   }
   return { needed: false, reason: 'up to date' }
+}
+
+/**
+ * The chain part of the web app's public configuration (OBLIVION_PUBLIC_CONFIG), from chain.json:
+ * the settlement contract, and the InferenceMarket's address for the marketplace pages (null on a
+ * chain.json written before the market existed: the pages then say the chain has no market).
+ */
+export function publicChainConfig(
+  chain: { chainId: number; rpcUrl: string; settlement: string; challengeWindow: number; market?: { address: string } | undefined },
+  name: string,
+): PublicChainConfig {
+  return { chainId: chain.chainId, name, rpcUrl: chain.rpcUrl, settlement: chain.settlement, challengeWindow: chain.challengeWindow, market: chain.market?.address ?? null }
 }
 
 /** `npm run build -w web` (its own prebuild steps included). */

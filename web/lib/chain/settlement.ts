@@ -1,12 +1,17 @@
-import { BrowserProvider, JsonRpcProvider, Network, type ContractTransactionReceipt } from 'ethers'
+import { BrowserProvider, JsonRpcProvider, Network, type BaseContract, type ContractTransactionReceipt } from 'ethers'
 import { connectOblivionSettlement, type OblivionSettlement } from '@oblivion/contracts/browser'
 import { revertReason } from '@oblivion/node-client/chain'
 import type { PublicChainConfig } from '@oblivion/visualizer/config'
 import { isUserRejection, type Eip1193Provider } from '../wallet/eip1193.ts'
 
+/** A read-only provider straight to the chain's RPC (no wallet needed); destroy it when done. */
+export function chainReader(chain: PublicChainConfig): JsonRpcProvider {
+  return new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: Network.from(chain.chainId), cacheTimeout: -1 })
+}
+
 /** The settlement contract for reading (no wallet needed): straight to the chain's RPC. */
 export function readSettlement(chain: PublicChainConfig): { contract: OblivionSettlement; provider: JsonRpcProvider } {
-  const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: Network.from(chain.chainId), cacheTimeout: -1 })
+  const provider = chainReader(chain)
   return { contract: connectOblivionSettlement(chain.settlement, provider), provider }
 }
 
@@ -32,9 +37,10 @@ export class TransactionProblem extends Error {
  * Sends contract.method(...args) from the wallet as a legacy (type 0) transaction priced by
  * eth_gasPrice, as Shardeum (and the Istanbul anvil) require, and waits for its receipt.
  * A refusal in the wallet or by the contract becomes a TransactionProblem with its next step.
+ * Any contract of ours (the settlement, the inference market).
  */
 export async function sendLegacy(
-  contract: OblivionSettlement,
+  contract: BaseContract,
   method: string,
   args: unknown[],
   options: { value?: bigint; explain?: Record<string, string> } = {},

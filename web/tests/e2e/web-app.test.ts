@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { parseJobSpec, prepareJobData, useBackend } from '@oblivion/model'
@@ -40,7 +40,7 @@ const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${n
 const attribute = (testId: string, name: string) => page.getByTestId(testId).getAttribute(name).catch(() => null)
 
 beforeAll(async () => {
-  await rm(ARTIFACTS, { recursive: true, force: true })
+  // Not emptied first: other browser tests (marketplace.test.ts) save their screenshots beside these.
   await mkdir(ARTIFACTS, { recursive: true })
   const home = await tempDir('oblivion-web-e2e-')
   removeHome = home.remove

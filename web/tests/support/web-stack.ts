@@ -72,12 +72,7 @@ export class WebStack extends CliNetwork {
   static async start(
     options: { chain?: boolean; challengeWindow?: number; gateway?: (storageDir: string) => Promise<StackGateway>; webDir?: string } = {},
   ): Promise<WebStack> {
-    const webDir = options.webDir ?? process.env.WEB_BUILD_DIR ?? WEB_ROOT
-    try {
-      await access(path.join(webDir, '.next', 'BUILD_ID'))
-    } catch {
-      throw new Error(`${webDir} is not built: run \`npm run build -w web\` first`)
-    }
+    const webDir = await builtWebDir(options.webDir)
     const { dir, remove } = await tempDir('oblivion-web-')
     const gateway = await (options.gateway ?? startFreshGateway)(path.join(dir, 'storage'))
     await writeJson(path.join(dir, 'gateway.json'), gateway.keys)
@@ -94,14 +89,12 @@ export class WebStack extends CliNetwork {
         rpcUrl: chain.config.rpcUrl,
         settlement: chain.config.settlement,
         challengeWindow,
+        market: chain.config.market?.address ?? null,
       },
       webUrl,
       visualizerUrl: null,
     }
-    const web = startJsonProcess('next', process.execPath, [require.resolve('next/dist/bin/next'), 'start', webDir, '-p', String(port), '-H', '127.0.0.1'], {
-      env: { ...cliEnv(), OBLIVION_PUBLIC_CONFIG: JSON.stringify(config), NEXT_TELEMETRY_DISABLED: '1' },
-      captureStderr: true,
-    })
+    const web = startNext(webDir, port, config)
     const stack = new WebStack(gateway, dir, remove, chain, config, web)
     try {
       await waitForHttp(webUrl, web, 60_000)
@@ -144,6 +137,43 @@ export class WebStack extends CliNetwork {
     await this.chain?.stop()
     await this.removeHome()
   }
+}
+
+/** The built web app's folder ($WEB_BUILD_DIR, else web/); throws when it has no build. */
+async function builtWebDir(webDir?: string): Promise<string> {
+  const dir = webDir ?? process.env.WEB_BUILD_DIR ?? WEB_ROOT
+  try {
+    await access(path.join(dir, '.next', 'BUILD_ID'))
+  } catch {
+    throw new Error(`${dir} is not built: run \`npm run build -w web\` first`)
+  }
+  return dir
+}
+
+function startNext(webDir: string, port: number, config: PublicConfig): NetworkProcess {
+  return startJsonProcess('next', process.execPath, [require.resolve('next/dist/bin/next'), 'start', webDir, '-p', String(port), '-H', '127.0.0.1'], {
+    env: { ...cliEnv(), OBLIVION_PUBLIC_CONFIG: JSON.stringify(config), NEXT_TELEMETRY_DISABLED: '1' },
+    captureStderr: true,
+  })
+}
+
+/**
+ * The built web app alone under `next start`, for a network started elsewhere (e.g. node-client's
+ * MarketplaceNetwork): `config` without webUrl; resolves once it serves. Kill `process` to stop it.
+ */
+export async function startWebApp(config: Omit<PublicConfig, 'webUrl'>, options: { webDir?: string } = {}): Promise<{ url: string; config: PublicConfig; process: NetworkProcess }> {
+  const webDir = await builtWebDir(options.webDir)
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  const full: PublicConfig = { ...config, webUrl: url }
+  const web = startNext(webDir, port, full)
+  try {
+    await waitForHttp(url, web, 60_000)
+  } catch (error) {
+    web.child.kill('SIGKILL')
+    throw error
+  }
+  return { url, config: full, process: web }
 }
 
 async function freePort(): Promise<number> {
