@@ -27,6 +27,11 @@ export interface GatewayLimits {
   channelsPerSocket: number
   /** Access tokens live this long (GoTrue's default JWT expiry). */
   accessTokenSeconds: number
+  /**
+   * A rotated refresh token presented again this soon after its rotation gets the session's current
+   * token back instead of revoking the session (GoTrue's REFRESH_TOKEN_REUSE_INTERVAL, default 10).
+   */
+  refreshTokenReuseSeconds: number
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -36,6 +41,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   maxWriteRows: 1000,
   channelsPerSocket: 100,
   accessTokenSeconds: 3600,
+  refreshTokenReuseSeconds: 10,
 }
 
 const TEN_YEARS = 10 * 365 * 24 * 3600

@@ -47,6 +47,7 @@ export function createAuthSurface(context: GatewayContext): Surface {
     keys: context.keys,
     issuer: `${context.url}/auth/v1`,
     accessTokenSeconds: context.limits.accessTokenSeconds,
+    refreshTokenReuseSeconds: context.limits.refreshTokenReuseSeconds,
   })
   const userAgentOf = (req: IncomingMessage) => {
     const ua = header(req, 'user-agent')

@@ -1,36 +1,39 @@
 import type { Database } from '../../db/database.ts'
 import { badRequest } from './auth-error.ts'
-import { hashRefreshToken, loadSignInUser, newRefreshToken, sessionResponse, type SessionResponse, type TokenOptions } from './session-issuer.ts'
-import { rotateRefreshToken } from './sql/sessions.ts'
+import { childRefreshToken, hashRefreshToken, loadSignInUser, sessionResponse, type SessionResponse, type TokenOptions } from './session-issuer.ts'
+import { reissueChild, rotateRefreshToken } from './sql/sessions.ts'
 
 /**
- * POST /token?grant_type=refresh_token with `{refresh_token}`: rotation with reuse detection.
- *
- * A refresh token works exactly once. GoTrue is more lenient: by default it lets a rotated token
- * be used again within REFRESH_TOKEN_REUSE_INTERVAL (10 s), and always when it is the parent of
- * the session's current token (a client that lost the response), answering with the current
- * token instead of a new one. We choose a reuse interval of 0: any later presentation of a
- * rotated token revokes the whole session (`refresh_token_already_used`, like GoTrue past its
- * interval). supabase-js never needs the leniency within one client — it runs one refresh at a
- * time (its `refreshingDeferred` and storage lock) and stores the result before using it —
- * so a second presentation means a second holder of the token, which is what reuse detection
- * exists to catch. The one benign case, two requests racing on the same token, is told apart
- * in SQL (see rotateRefreshToken): the loser is refused and the winner's session is kept.
+ * POST /token?grant_type=refresh_token with `{refresh_token}`: rotation with reuse detection, as
+ * GoTrue does it. A refresh token rotates once; presented again within the reuse interval (10 s,
+ * GoTrue's REFRESH_TOKEN_REUSE_INTERVAL) while its child is still the session's live token, it
+ * gets that same child back: supabase-js can present one token twice, when a response is lost or
+ * when it steals its own navigator lock after 10 s and refreshes beside the request still in
+ * flight (a browser test on a loaded 2-core machine lost its session that way). Later, or once the
+ * child has rotated on, a presentation means a second holder of the token, which is what reuse
+ * detection exists to catch: the session is revoked. The child is derived from the presented
+ * token (childRefreshToken) because the database keeps only hashes.
  */
 export async function refreshGrant(db: Database, body: Record<string, unknown>, options: TokenOptions): Promise<SessionResponse> {
   const presented = body.refresh_token
   if (typeof presented !== 'string' || presented === '') {
     throw badRequest('validation_failed', 'refresh_token required: send the refresh_token of the session')
   }
-  const next = newRefreshToken()
+  const presentedHash = hashRefreshToken(presented)
+  const child = childRefreshToken(presented, options.keys)
   const result = await db.transaction(async (tx) => {
     let rotation
     try {
-      rotation = await rotateRefreshToken(tx, hashRefreshToken(presented), next.hash)
+      rotation = await rotateRefreshToken(tx, presentedHash, child.hash, options.refreshTokenReuseSeconds ?? 0)
     } catch (error) {
       // The session was deleted (signed out) between finding the token and inserting its child.
       if ((error as { code?: string }).code === '23503') throw notFound()
       throw error
+    }
+    if (rotation.outcome === 'raced') {
+      // A concurrent refresh of the same token won: answer with the child it issued, if still live.
+      const session = await reissueChild(tx, presentedHash, child.hash)
+      if (session) rotation = { outcome: 'rotated' as const, session }
     }
     // `reused` must commit: the session's deletion is the point of reuse detection.
     if (rotation.outcome !== 'rotated') return rotation
@@ -38,7 +41,7 @@ export async function refreshGrant(db: Database, body: Record<string, unknown>, 
   })
   switch (result.outcome) {
     case 'rotated':
-      return sessionResponse(result.user, result.session, next.token, options)
+      return sessionResponse(result.user, result.session, child.token, options)
     case 'reused':
       throw badRequest(
         'refresh_token_already_used',

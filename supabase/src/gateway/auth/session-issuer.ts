@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto'
 import type { Queryable } from '../../db/database.ts'
 import type { GatewayKeys } from '../config.ts'
 import { accessTokenClaims, signAccessToken } from './access-token.ts'
@@ -21,11 +21,24 @@ export interface TokenOptions {
   /** The `iss` claim: `<gateway url>/auth/v1`, as GoTrue's API_EXTERNAL_URL. */
   issuer: string
   accessTokenSeconds: number
+  /** See GatewayLimits.refreshTokenReuseSeconds (only the refresh grant reads it). */
+  refreshTokenReuseSeconds?: number
 }
 
-/** 256 random bits; the database keeps only its SHA-256. */
+/** A session's first refresh token: 256 random bits; the database keeps only its SHA-256. */
 export function newRefreshToken(): { token: string; hash: string } {
   const token = randomBytes(32).toString('base64url')
+  return { token, hash: hashRefreshToken(token) }
+}
+
+/**
+ * The token a refresh token rotates into: an HMAC of it under the gateway's secret. Derived, not
+ * random, because the database keeps only hashes: a client that presents the same token again
+ * within the reuse interval (a lost response, or supabase-js racing itself after stealing its
+ * own lock) must get the very token the first refresh issued, and only its holder can ask.
+ */
+export function childRefreshToken(presented: string, keys: GatewayKeys): { token: string; hash: string } {
+  const token = createHmac('sha256', keys.jwtSecret).update(`refresh-token-child:${presented}`).digest('base64url')
   return { token, hash: hashRefreshToken(token) }
 }
 

@@ -67,7 +67,7 @@ export function jwtPayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>
 }
 
-export async function countRows(gw: TestGateway, table: 'auth.sessions' | 'auth.users' | 'auth.identities', where = 'true', params: unknown[] = []) {
+export async function countRows(gw: TestGateway, table: 'auth.sessions' | 'auth.users' | 'auth.identities' | 'auth.refresh_tokens', where = 'true', params: unknown[] = []) {
   const { rows } = await gw.db.query<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params)
   return rows[0]!.n
 }
