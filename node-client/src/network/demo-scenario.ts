@@ -3,10 +3,13 @@ import path from 'node:path'
 import { JsonRpcProvider, Network } from 'ethers'
 import { REPO_ROOT, startOblivion, type JsonLine } from '../../../sample_job/src/local-processes.ts'
 import { FIRST_WORKER_ACCOUNT, LocalNetwork, networkChildEnv, workerName } from './local-network.ts'
+import { SAMPLE_OWNER_ACCOUNT } from './sample-model.ts'
 import { ServiceStartError } from './service-status.ts'
 
 /** The job creator's wallet: dev account 2 of chain.json (0 deploys, 1 is the validator). */
 export const CREATOR_ACCOUNT = 2
+/** Who buys the proven inference: dev account 3 (2 owns the marketplace's sample model). */
+export const BUYER_ACCOUNT = 3
 const DEMO_SPEC = 'sample_job/jobs/mnist-nonprivate.json'
 
 export interface DemoOptions {
@@ -54,6 +57,21 @@ export interface DemoSummary {
   settlement: { txHash: string; totalWei: string; remainderWei: string; payouts: number }
   payouts: { worker: string; address: string; amountWei: string; txHash: string | null }[]
   refund: { amountWei: string; txHash: string | null }
+  /** The proven inference bought from the marketplace's sample model, as `oblivion infer` reported it. */
+  inference: {
+    modelId: string
+    chainModelId: string
+    requestId: string
+    input: string
+    label: number | null
+    predicted: number
+    probabilities: number[]
+    proofVerified: boolean
+    chainVerified: boolean
+    priceWei: string
+    requestTxHash: string
+    fulfilTxHash: string
+  }
   transactions: DemoTransaction[]
   gasTotalWei: string
   /** paid to workers + left to the creator = the reward, to the wei. */
@@ -65,8 +83,9 @@ export interface DemoSummary {
  * The scripted scenario of `npm run demo`, every step through the `oblivion` CLI against a
  * network started here: create and fund a job, train it with the workers, download the model,
  * wait for the settlement, move the local chain past the challenge window, claim each worker's
- * payout, withdraw the creator's remainder. Returns the summary; a step that fails throws a
- * DemoStepError naming it. The network is stopped either way.
+ * payout, withdraw the creator's remainder, then buy a proven inference from the sample model the
+ * network keeps on the marketplace (LocalNetwork's marketplace row, prepared meanwhile). Returns
+ * the summary; a step that fails throws a DemoStepError naming it. The caller stops the network.
  */
 export async function runDemo(options: DemoOptions, network: LocalNetwork): Promise<DemoSummary> {
   const started = performance.now()
@@ -158,6 +177,34 @@ export async function runDemo(options: DemoOptions, network: LocalNetwork): Prom
       return { amountWei: String(withdrawn?.amountWei ?? '0'), txHash: withdrawn ? String(withdrawn.txHash) : null }
     }, (r) => (r.txHash ? `${r.amountWei} wei (tx ${r.txHash})` : 'nothing to withdraw: the reward divided evenly among the tasks'))
 
+    const sample = await step('wait for the marketplace', () => network.marketplaceReady(), (model) =>
+      `sample model ${model.modelId} (#${model.chainModelId} on chain) listed at ${model.priceWei} wei by dev account ${SAMPLE_OWNER_ACCOUNT}, served by oblivion serve`,
+    )
+
+    const inference = await step('buy a proven inference', async () => {
+      const lines = await cli(['infer', sample.modelId, '--test-row', '0', '--dev-account', String(BUYER_ACCOUNT)], 5 * 60_000)
+      const requested = last(lines, 'inference-requested')
+      const result = last(lines, 'inference-result')
+      if (!requested || !result) throw new Error(`oblivion infer printed no inference-requested and inference-result lines: ${JSON.stringify(lines.slice(-3))}`)
+      // (infer exits non-zero unless both hold; checked again so the summary cannot say otherwise)
+      if (result.proofVerified !== true || result.chainVerified !== true) throw new Error(`the answer was not proven: ${JSON.stringify(result.problems)}`)
+      const answer: DemoSummary['inference'] = {
+        modelId: sample.modelId,
+        chainModelId: sample.chainModelId,
+        requestId: String(result.requestId),
+        input: String(result.input),
+        label: typeof result.label === 'number' ? result.label : null,
+        predicted: Number(result.predicted),
+        probabilities: result.probabilities as number[],
+        proofVerified: true,
+        chainVerified: true,
+        priceWei: String(requested.priceWei),
+        requestTxHash: String(requested.txHash),
+        fulfilTxHash: String(result.fulfilTxHash),
+      }
+      return answer
+    }, (r) => `predicted ${r.predicted} for ${r.input}${r.label === null ? '' : ` (label ${r.label})`}; the Groth16 proof verified off chain and on chain (fulfilled in tx ${r.fulfilTxHash})`)
+
     const transactions = await step('read the gas used', async () => {
       const sent: [string, string | null | undefined][] = [
         ['fund the escrow (creator)', String(funded.txHash)],
@@ -165,6 +212,8 @@ export async function runDemo(options: DemoOptions, network: LocalNetwork): Prom
         ['settle (coordinator)', String(settled.txHash)],
         ...payouts.map((p): [string, string | null] => [`claim ${p.worker}`, p.txHash]),
         ['withdraw the remainder (creator)', refund.txHash],
+        ['request an inference (buyer)', inference.requestTxHash],
+        ['fulfil it with a proof (model owner)', inference.fulfilTxHash],
       ]
       const list: DemoTransaction[] = []
       for (const [what, txHash] of sent) {
@@ -191,6 +240,7 @@ export async function runDemo(options: DemoOptions, network: LocalNetwork): Prom
       settlement: { txHash: String(settled.txHash), totalWei: String(settled.totalWei), remainderWei: String(settled.remainderWei), payouts: Number(settled.payouts) },
       payouts,
       refund,
+      inference,
       transactions,
       gasTotalWei: String(transactions.reduce((sum, t) => sum + BigInt(t.costWei), 0n)),
       totals: {

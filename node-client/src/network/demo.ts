@@ -21,9 +21,13 @@ A complete scripted scenario on a fresh local network, headless, through the obl
   6. move the local chain's clock past the challenge window (anvil only)
   7. claim each worker's payout (oblivion worker claim)
   8. withdraw the creator's remainder (oblivion job refund)
+  9. wait for the marketplace: as npm start does, the network trains the mnist-zk sample job
+     meanwhile, lists its model (the coordinator contributes to the proof setup) and serves it
+ 10. buy a proven inference from it as dev account 3 (oblivion infer --test-row 0): paid on
+     chain, answered with a Groth16 proof that the buyer and the chain both verify
 
-and prints a summary: accuracy, ε, the files, the settlement, each payout, the gas of every
-transaction, and totals that add up to the reward.
+and prints a summary: accuracy, ε, the files, the settlement, each payout, the inference and its
+proof's verdicts, the gas of every transaction, and totals that add up to the reward.
 
 Options:
   --workers N          CLI workers (default 2, 1 to ${MAX_CHAIN_WORKERS})
@@ -100,6 +104,8 @@ function summaryText(s: DemoSummary): string {
     `  settlement   tx ${s.settlement.txHash}: ${s.settlement.payouts} payout(s), ${coins(s.settlement.totalWei)}`,
     ...s.payouts.map((p) => `  payout       ${pad(p.worker, 6)} ${p.address}  ${pad(coins(p.amountWei), 14)} ${p.txHash ? `claimed in tx ${p.txHash}` : 'nothing to claim'}`),
     `  refund       ${s.refund.txHash ? `${coins(s.refund.amountWei)} withdrawn by the creator (tx ${s.refund.txHash})` : 'nothing left for the creator: the reward divides evenly among the tasks'}`,
+    `  inference    sample model ${s.inference.modelId} (#${s.inference.chainModelId}), ${coins(s.inference.priceWei)}: predicted ${s.inference.predicted} for ${s.inference.input}${s.inference.label === null ? '' : ` (label ${s.inference.label})`}`,
+    `               Groth16 proof verified off chain and on chain; fulfilled in tx ${s.inference.fulfilTxHash}`,
     '  gas',
     ...s.transactions.map((t) => `                 ${pad(t.what, 36)} ${t.gasUsed.padStart(8)} gas  ${coins(t.costWei)}`),
     `                 ${pad('total', 36)} ${''.padStart(8)}      ${coins(s.gasTotalWei)}`,
@@ -134,6 +140,8 @@ async function main(): Promise<number> {
     visualizerPort: options.visualizer ? 0 : null,
     // Rounds follow each other within a second rather than the CLI's default 5 s poll.
     pollSeconds: 1,
+    // The sample model is trained and listed meanwhile; the demo ends by buying a proven inference.
+    marketplace: true,
   })
   process.on('exit', () => network.killAll())
   let interrupted = false

@@ -9,6 +9,7 @@ import { claimablePort } from './ports.ts'
 import { shownPath } from './status-table.ts'
 import { ServiceStartError, type ServiceStatus } from './service-status.ts'
 import { startVisualizer, type RunningVisualizer } from './visualizer-app.ts'
+import { prepareSampleModel, SAMPLE_OWNER_ACCOUNT, SampleModelSkipped, type SampleModel } from './sample-model.ts'
 import { buildWebApp, webAppAbsence, webBuildNeeded } from './web-app.ts'
 
 export interface LocalNetworkOptions {
@@ -32,6 +33,11 @@ export interface LocalNetworkOptions {
   visualizerPort: number | null
   /** How often the coordinator and the workers poll besides realtime (default: the CLI's 5 s). */
   pollSeconds?: number
+  /**
+   * Keep the sample model listed and served on the marketplace (sample-model.ts), in the
+   * background once everything else is ready (default false: `npm start` turns it on).
+   */
+  marketplace?: boolean
 }
 
 export interface NetworkEvents {
@@ -42,6 +48,10 @@ export interface NetworkEvents {
    * chain process, without which nothing else works (the caller stops the rest).
    */
   onExit?(service: ServiceStatus, logTail: string, fatal: boolean): void
+  /** The marketplace, prepared in the background after the rest was ready, is listed and served. */
+  onMarketplace?(service: ServiceStatus, sample: SampleModel): void
+  /** The marketplace could not be prepared (the rest keeps running): its row and the end of its log. */
+  onBackgroundFailure?(service: ServiceStatus, logTail: string): void
 }
 
 /** Worker i is paid at dev account 4 + i (0 deploys, 1 is the validator, 2 and 3 are left for job creators). */
@@ -63,10 +73,10 @@ const LOG_ROTATE_BYTES = 20 * 2 ** 20
 const KEEP_LINES = 500
 
 /** How long each service may take to come up (a cold PGlite opens in 6–10 s on 2 cores). */
-const TIMEOUTS = { core: 180_000, coordinator: 90_000, worker: 120_000, web: 90_000 }
+const TIMEOUTS = { core: 180_000, coordinator: 90_000, worker: 120_000, web: 90_000, serve: 120_000 }
 
 /** Grace before SIGKILL on a clean stop: a worker drains (finishes and delivers its running tasks). */
-const STOP_GRACE = { worker: 60_000, coordinator: 15_000, web: 10_000, core: 15_000 }
+const STOP_GRACE = { worker: 60_000, coordinator: 15_000, web: 10_000, core: 15_000, serve: 15_000 }
 
 /** The status line `start.ts --json` prints once the database, the gateway and the chain are up. */
 interface CoreStatus {
@@ -106,6 +116,10 @@ export class LocalNetwork {
   private coordinator: ChildService | null = null
   private readonly workers: ChildService[] = []
   private web: ChildService | null = null
+  /** `oblivion serve` of the sample model, once it is listed. */
+  private serve: ChildService | null = null
+  /** The marketplace's preparation, started once the rest is ready (null: off, or not yet). */
+  private marketplace: Promise<SampleModel> | null = null
   /** `next build` while it runs (stopped with the rest on Ctrl-C). */
   private webBuild: NetworkProcess | null = null
   /** One-shot `oblivion worker bond` processes while they run. */
@@ -128,6 +142,16 @@ export class LocalNetwork {
 
   get workerProcesses(): NetworkProcess[] {
     return this.workers.map((w) => w.process)
+  }
+
+  /**
+   * The sample model once it is listed and served (the marketplace row turns ready); rejects
+   * with the row's reason when it is off, skipped, failed or stopped.
+   */
+  async marketplaceReady(): Promise<SampleModel> {
+    if (this.marketplace) return this.marketplace
+    const row = this.services.find((s) => s.name === 'marketplace')
+    throw new Error(`the marketplace is not being prepared: ${row ? `${row.state}, ${row.notes}` : 'the network is not started'}`)
   }
 
   /** Milliseconds since this network was created. */
@@ -156,6 +180,11 @@ export class LocalNetwork {
       for (const promise of starting) promise.catch(() => {})
       await Promise.all(starting)
       if (this.stopping) throw new Error('stopped while starting')
+      // In the background: the network is ready without it (training and the setup take a minute).
+      if (rows.marketplace.state === 'starting') {
+        this.marketplace = this.startMarketplace(rows.marketplace)
+        this.marketplace.catch(() => {}) // reported through the events; marketplaceReady() hands it on
+      }
     } catch (error) {
       if (!this.stopping) await this.stop()
       throw error
@@ -170,6 +199,8 @@ export class LocalNetwork {
   async stop(): Promise<void> {
     this.stopping = true
     for (const proc of [this.webBuild, ...this.oneShots]) proc?.signal('SIGKILL')
+    // Serve first: it finishes the proof in progress (a second) while the gateway and chain are there.
+    if (this.serve) await this.stopChild(this.serve)
     await Promise.all(this.workers.map((w) => this.stopChild(w)))
     if (this.coordinator) await this.stopChild(this.coordinator)
     await Promise.all([this.web && this.stopChild(this.web), this.visualizer?.close().then(() => this.markStopped('visualizer'))])
@@ -180,7 +211,12 @@ export class LocalNetwork {
 
   /** Rows of services the stop came before (a failure elsewhere, or Ctrl-C while starting). */
   private markNeverStarted(): void {
-    for (const row of this.services) if (row.state === 'starting') this.update(row, { state: 'skipped', notes: 'not started' })
+    for (const row of this.services) {
+      if (row.state !== 'starting') continue
+      // The marketplace starts after the rest: still preparing when stopped.
+      if (row.name === 'marketplace' && row.notes.startsWith('preparing')) this.update(row, { state: 'stopped', notes: `stopped while ${row.notes}` })
+      else this.update(row, { state: 'skipped', notes: 'not started' })
+    }
   }
 
   /**
@@ -190,13 +226,13 @@ export class LocalNetwork {
    */
   async forceStop(): Promise<void> {
     this.stopping = true
-    for (const child of [...this.workers, this.coordinator, this.web]) {
+    for (const child of [this.serve, ...this.workers, this.coordinator, this.web]) {
       if (!child) continue
       child.process.signal('SIGKILL')
       for (const row of child.rows) if (row.state === 'ready') this.update(row, { state: 'stopped', notes: `killed; ${row.notes}` })
     }
     // SIGKILL takes effect at once, but wait for it: nothing may outlive our exit.
-    await Promise.all([...this.workers, this.coordinator, this.web].map((child) => child?.process.exited))
+    await Promise.all([this.serve, ...this.workers, this.coordinator, this.web].map((child) => child?.process.exited))
     for (const proc of [this.webBuild, ...this.oneShots]) proc?.signal('SIGKILL')
     await this.visualizer?.close().catch(() => {})
     this.provider?.destroy()
@@ -206,7 +242,7 @@ export class LocalNetwork {
 
   /** Synchronous last resort (process 'exit'): SIGKILL to every process group still there. */
   killAll(): void {
-    for (const child of [...this.workers, this.coordinator, this.web, this.core]) child?.process.signal('SIGKILL')
+    for (const child of [this.serve, ...this.workers, this.coordinator, this.web, this.core]) child?.process.signal('SIGKILL')
     for (const proc of [this.webBuild, ...this.oneShots]) proc?.signal('SIGKILL')
   }
 
@@ -253,6 +289,11 @@ export class LocalNetwork {
       web: options.webPort === null ? this.add({ name: 'web', state: 'skipped', notes: 'off (--no-web)' }) : this.add({ name: 'web', log: this.logFile('web') }),
       visualizer:
         options.visualizerPort === null ? this.add({ name: 'visualizer', state: 'skipped', notes: 'off (--no-visualizer)' }) : this.add({ name: 'visualizer' }),
+      marketplace: !options.marketplace
+        ? this.add({ name: 'marketplace', state: 'skipped', notes: 'off (--no-marketplace)' })
+        : !options.chain
+          ? this.add({ name: 'marketplace', state: 'skipped', notes: 'off (--no-chain): inferences are paid and their proofs checked on the chain' })
+          : this.add({ name: 'marketplace', log: this.logFile('marketplace'), notes: 'waits for the rest to be ready' }),
     }
   }
 
@@ -442,6 +483,73 @@ export class LocalNetwork {
     this.update(status, { state: 'ready', readyMs: this.elapsed(), url: running.url, notes: `live topology${running.builtSeconds === null ? '' : `; built now in ${running.builtSeconds.toFixed(0)} s`}`, pid: process.pid })
   }
 
+  /**
+   * The marketplace row, after everything else is ready: prepares the sample model (sample-model.ts:
+   * reuses an earlier start's listing, or trains and lists it through the CLI), then keeps
+   * `oblivion serve` running for it. A failure is reported (onBackgroundFailure) and leaves the
+   * rest running; the promise rejects with the row's reason.
+   */
+  private async startMarketplace(status: ServiceStatus): Promise<SampleModel> {
+    this.update(status, { notes: 'preparing the sample model (looking for an earlier listing…)' })
+    const log = await this.markLaunch(status.log!)
+    try {
+      const sample = await prepareSampleModel({
+        home: this.options.home,
+        url: this.gateway!.url,
+        chain: this.chain!,
+        workers: this.options.workers,
+        cli: (args, timeoutMs) => this.runOneShot(args, log, timeoutMs),
+        progress: (notes) => !this.stopping && this.update(status, { notes }),
+      })
+      if (this.stopping) throw new Error('stopped while preparing the sample model')
+      this.update(status, { notes: 'preparing the sample model (starting oblivion serve…)' })
+      const proc = startOblivion('marketplace', ['serve', sample.modelId, '--dev-account', String(SAMPLE_OWNER_ACCOUNT), ...this.pollArgs()], this.at(), this.childOptions(log))
+      this.serve = { rows: [status], process: proc, grace: STOP_GRACE.serve }
+      this.update(status, { pid: proc.child.pid ?? null })
+      try {
+        await proc.waitFor((line) => line.type === 'serving', TIMEOUTS.serve)
+      } catch (error) {
+        if (this.stopping) throw new Error('stopped while starting oblivion serve')
+        throw new Error(`oblivion serve did not start${describeExit(proc, error)}`)
+      }
+      if (this.stopping) throw new Error('stopped while starting oblivion serve')
+      const webUrl = this.publicConfig?.webUrl
+      this.update(status, {
+        state: 'ready',
+        readyMs: this.elapsed(),
+        url: webUrl ? `${webUrl}/marketplace/${sample.modelId}` : null,
+        notes: `sample model #${sample.chainModelId} listed at ${coins(BigInt(sample.priceWei))}, serving${webUrl ? '' : ` (model ${sample.modelId})`}; ${sample.listedNow ? 'trained and listed now' : 'listed on an earlier start'}`,
+      })
+      this.events.onMarketplace?.(status, sample)
+      void proc.exited.then((code) => this.exitedOnItsOwn([status], proc, log, code, false))
+      return sample
+    } catch (error) {
+      if (this.stopping) throw error
+      if (error instanceof SampleModelSkipped) {
+        this.update(status, { state: 'skipped', notes: error.message })
+        throw error
+      }
+      this.serve?.process.signal('SIGKILL')
+      this.update(status, { state: 'failed', notes: `the sample model is not on the marketplace: ${(error as Error).message.split('\n')[0]}` })
+      this.events.onBackgroundFailure?.(status, await readLogTail(log))
+      throw new Error(status.notes)
+    }
+  }
+
+  /** `oblivion <args>` to its end, its output in `log`; stopped (SIGKILL) with the rest on Ctrl-C. */
+  private async runOneShot(args: string[], log: string, timeoutMs: number): Promise<JsonLine[]> {
+    if (this.stopping) throw new Error('stopped')
+    const proc = startOblivion(`oblivion ${args.slice(0, 2).join(' ')}`, args, this.at(), this.childOptions(log))
+    this.oneShots.add(proc)
+    const timer = setTimeout(() => void proc.stop(2_000), timeoutMs)
+    const code = await proc.exited
+    clearTimeout(timer)
+    this.oneShots.delete(proc)
+    if (this.stopping) throw new Error('stopped')
+    if (code !== 0) throw new Error(`oblivion ${args.slice(0, 2).join(' ')} ${code === null ? `was stopped after ${timeoutMs / 1000} s` : `exited with code ${code}`}${describeExit(proc)}`)
+    return proc.lines
+  }
+
   // --- helpers ------------------------------------------------------------------------------
 
   private describePublicConfig(webPort: number | null, visualizerPort: number | null): PublicConfig {
@@ -549,6 +657,13 @@ function lastError(stderr: string): string | undefined {
     // not JSON: the line itself
   }
   return line.replace(/^Could not start the local network: /, '')
+}
+
+/** `: <its last error line>` when the process printed one on stderr. */
+function describeExit(proc: NetworkProcess, cause?: unknown): string {
+  const words = lastError(proc.stderr())
+  if (words) return `: ${words}`
+  return cause instanceof Error ? `: ${cause.message.split('\n')[0]}` : ''
 }
 
 /** Polls GET `url` until it answers 200, the process exits, or the time is up. */

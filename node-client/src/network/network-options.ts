@@ -18,6 +18,13 @@ with their URLs, then runs until Ctrl-C:
   web                        the Next.js app (next build first when web/ or a package it uses
                              changed since the last build: about a minute)
   visualizer                 the operators' live topology view
+  marketplace                a sample model anyone can buy a proven inference from, prepared in
+                             the background once the rest is ready (the status table does not
+                             wait for it): the first start trains the mnist-zk sample job
+                             (created and funded by dev account 2), lists it with \`oblivion model
+                             list --price 0.01\` (the coordinator contributes to its setup; about
+                             a minute in all), then runs \`oblivion serve\` for it; later starts on
+                             the same home only start \`oblivion serve\`
 
 Each service's output goes to <home>/logs/<service>.log (network.log for the first three).
 
@@ -34,21 +41,25 @@ Options:
   --no-web               do not build or start the web app
   --visualizer-port N    the visualizer's port (default 3001; 0 = any free port)
   --no-visualizer        do not start the visualizer
+  --no-marketplace       do not list and serve the sample model (implied by --no-chain: listing
+                         and buying happen on the chain)
   --prepare-only         apply the migrations and exit; nothing else starts
   --json                 once ready, print the status as one JSON object line (type "ready");
-                         later events are JSON lines too
+                         later events are JSON lines too (the marketplace: "marketplace-ready" or
+                         "service-failed", and "service-changed" as its row changes)
   -h, --help             show this help
 
 The anon key printed is public. The service_role key stays in <home>/gateway.json (mode 0600);
 the chain's dev keys in <home>/chain.json.
 
-Stopping: Ctrl-C once stops everything in order: the workers first (they finish and deliver
-their running tasks), then the coordinator, the web app, the visualizer, and last the database,
-gateway and chain. Ctrl-C again (a second or more later) kills the workers, the coordinator and
+Stopping: Ctrl-C once stops everything in order: the marketplace's \`oblivion serve\` (it
+finishes the proof in progress), the workers (they finish and deliver their running tasks), then
+the coordinator, the web app, the visualizer, and last the database, gateway and chain. Ctrl-C again (a second or more later) kills the workers, the coordinator and
 the web app at once and gives the database a few seconds to close.
 
 Exit codes: 0 stopped cleanly (--prepare-only: migrations applied), 1 a service did not start
-(named, with the end of its log) or the database/gateway/chain process stopped unexpectedly,
+(named, with the end of its log) or the database/gateway/chain process stopped unexpectedly (the
+marketplace is the exception: its failure is reported and the rest keeps running),
 2 bad options, 130 stopped by a second Ctrl-C.`
 
 export type LauncherOptions =
@@ -84,6 +95,7 @@ export function parseLauncherOptions(argv: string[]): LauncherOptions {
         'no-web': { type: 'boolean', default: false },
         'visualizer-port': { type: 'string' },
         'no-visualizer': { type: 'boolean', default: false },
+        'no-marketplace': { type: 'boolean', default: false },
         'prepare-only': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -119,6 +131,8 @@ export function parseLauncherOptions(argv: string[]): LauncherOptions {
     workers,
     webPort: values['no-web'] ? null : port(values['web-port'] ?? '3000', '--web-port'),
     visualizerPort: values['no-visualizer'] ? null : port(values['visualizer-port'] ?? '3001', '--visualizer-port'),
+    // --no-chain implies it; the table says why (local-network.ts).
+    marketplace: !values['no-marketplace'],
   }
   return { mode: 'run', network, json: values.json }
 }

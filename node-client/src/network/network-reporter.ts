@@ -1,5 +1,6 @@
 import path from 'node:path'
 import type { LocalNetwork, LocalNetworkOptions } from './local-network.ts'
+import type { SampleModel } from './sample-model.ts'
 import type { ServiceStartError, ServiceStatus } from './service-status.ts'
 import { renderStatusTable, shownPath } from './status-table.ts'
 
@@ -11,6 +12,10 @@ export interface NetworkReporter {
   ready(network: LocalNetwork): void
   failed(network: LocalNetwork, error: ServiceStartError): void
   exited(service: ServiceStatus, logTail: string, fatal: boolean): void
+  /** The marketplace (prepared after the ready table) lists and serves its sample model. */
+  marketplaceReady(network: LocalNetwork, service: ServiceStatus, sample: SampleModel): void
+  /** The marketplace could not be prepared; the rest keeps running. */
+  backgroundFailed(network: LocalNetwork, service: ServiceStatus, logTail: string): void
   stopping(signal: NodeJS.Signals): void
   forcing(): void
   /** Everything is stopped; we exit with `exitCode`. */
@@ -35,7 +40,7 @@ function textReporter(): NetworkReporter {
         if (service.state === 'stopped') say(`  stopped ${service.name}`)
         return
       }
-      if (service.state === 'ready') say(`  ready    ${service.name} (${seconds(service.readyMs ?? 0)})`)
+      if (service.state === 'ready' && service.name !== 'marketplace') say(`  ready    ${service.name} (${seconds(service.readyMs ?? 0)})`)
       else if (service.state === 'skipped') say(`  skipped  ${service.name}: ${service.notes}`)
       else if (service.state === 'starting' && /^(next|vite) build/.test(service.notes)) say(`  building ${service.name}: ${service.notes}`)
     },
@@ -54,6 +59,19 @@ function textReporter(): NetworkReporter {
       if (error.hint) lines.push(`  ${error.hint}`)
       if (error.log) lines.push(`Last lines of ${shownPath(error.log)}:`, indent(error.logTail || '(empty)'))
       if (network.services.length > 0) lines.push('', renderStatusTable(network.services))
+      process.stderr.write(`${lines.join('\n')}\n`)
+    },
+    marketplaceReady(_network, service, sample) {
+      const where = service.url ? `: buy a proven inference at ${service.url}` : ''
+      say(
+        `\nMarketplace ready in ${seconds(service.readyMs ?? 0)}: ${service.notes}${where}\n` +
+          `  or: npm run -s oblivion -- infer ${sample.modelId} --test-row 0 --dev-account 3`,
+      )
+    },
+    backgroundFailed(network, service, logTail) {
+      const lines = [`The marketplace failed: ${service.notes}`]
+      if (service.log) lines.push(`Last lines of ${shownPath(service.log)}:`, indent(logTail || '(empty)'))
+      lines.push('The rest keeps running.', '', renderStatusTable(network.services))
       process.stderr.write(`${lines.join('\n')}\n`)
     },
     exited(service, logTail, fatal) {
@@ -76,10 +94,15 @@ function textReporter(): NetworkReporter {
 
 function jsonReporter(): NetworkReporter {
   const write = (stream: NodeJS.WriteStream, type: string, fields: object) => stream.write(`${JSON.stringify({ ts: new Date().toISOString(), type, ...fields })}\n`)
+  // Rows change after the ready line too (the marketplace prepares in the background): each change is a line.
+  let readyPrinted = false
   return {
     starting() {},
-    change() {},
+    change(service, stopping) {
+      if (readyPrinted && !stopping) write(process.stdout, 'service-changed', { service })
+    },
     ready(network) {
+      readyPrinted = true
       const chain = network.chain
       write(process.stdout, 'ready', {
         readyMs: network.elapsed(),
@@ -104,6 +127,12 @@ function jsonReporter(): NetworkReporter {
     },
     exited(service, logTail, fatal) {
       write(process.stdout, 'service-exited', { service, fatal, logTail })
+    },
+    marketplaceReady(_network, service, sample) {
+      write(process.stdout, 'marketplace-ready', { ...sample, url: service.url, service })
+    },
+    backgroundFailed(_network, service, logTail) {
+      write(process.stdout, 'service-failed', { service, logTail })
     },
     stopping(signal) {
       write(process.stdout, 'stopping', { signal })

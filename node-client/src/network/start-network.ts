@@ -59,6 +59,8 @@ async function runNetwork(options: LocalNetworkOptions, json: boolean): Promise<
   let stopping: Promise<void> | null = null
   const network = new LocalNetwork(options, {
     onChange: (service) => report.change(service, stopping !== null),
+    onMarketplace: (service, sample) => report.marketplaceReady(network, service, sample),
+    onBackgroundFailure: (service, logTail) => report.backgroundFailed(network, service, logTail),
     onExit(service, logTail, fatal) {
       report.exited(service, logTail, fatal)
       // Without the database and the gateway nothing can drain or deliver: stop the rest at once.

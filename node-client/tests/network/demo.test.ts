@@ -10,7 +10,7 @@ const cleanup: (() => Promise<void>)[] = []
 afterAll(() => Promise.all(cleanup.map((step) => step())))
 
 describe('npm run demo', () => {
-  it('runs the whole scenario headless: job funded, trained, downloaded, settled, every payout claimed, totals that add up to the reward', async () => {
+  it('runs the whole scenario headless: job funded, trained, downloaded, settled, every payout claimed, totals that add up to the reward, then a proven inference', async () => {
     const out = await tempDir('oblivion-demo-model-')
     cleanup.push(out.remove)
     // The shortest real run: one round of two shards, two workers.
@@ -33,6 +33,8 @@ describe('npm run demo', () => {
       'close the challenge window',
       'claim the payouts',
       "withdraw the creator's remainder",
+      'wait for the marketplace',
+      'buy a proven inference',
       'read the gas used',
     ])
     const summary = demo.lines.find((l) => l.type === 'summary') as unknown as DemoSummary & { home: string | null }
@@ -53,8 +55,19 @@ describe('npm run demo', () => {
     for (const t of summary.transactions) expect(BigInt(t.gasUsed)).toBeGreaterThan(21_000n)
     expect(BigInt(summary.gasTotalWei)).toBe(summary.transactions.reduce((sum, t) => sum + BigInt(t.costWei), 0n))
 
+    // The marketplace's sample model (mnist-zk, trained by the same network meanwhile) answered
+    // with a proof the buyer's CLI and the chain both accepted; the owner was paid the price.
+    const { inference } = summary
+    expect(inference).toMatchObject({ input: 'row 0 of mnist-14x14', proofVerified: true, chainVerified: true, priceWei: '10000000000000000' })
+    expect(inference.predicted).toBe(inference.label)
+    expect(inference.probabilities).toHaveLength(10)
+    const market = summary.transactions.filter((t) => t.what.startsWith('request an inference') || t.what.startsWith('fulfil it with a proof'))
+    expect(market.map((t) => t.txHash)).toEqual([inference.requestTxHash, inference.fulfilTxHash])
+    // The fulfilment verifies the Groth16 proof on chain: a pairing check alone costs over 180k gas.
+    expect(BigInt(market[1]!.gasUsed)).toBeGreaterThan(180_000n)
+
     // The temporary network folder is gone with everything in it.
     expect(summary.home).toBeNull()
     await expect(access(path.join(out.dir, 'onnx', 'model.onnx'))).resolves.toBeUndefined()
-  }, 240_000)
+  }, 420_000)
 })

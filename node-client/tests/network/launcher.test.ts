@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import path from 'node:path'
-import { connectOblivionSettlement, readChainConfig } from '@oblivion/contracts'
+import { connectInferenceMarket, connectOblivionSettlement, readChainConfig } from '@oblivion/contracts'
 import { JsonRpcProvider, Network, parseEther } from 'ethers'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { NetworkProcess } from '../../../sample_job/src/local-processes.ts'
@@ -11,12 +11,14 @@ import { liveProcessGroups, printed, readyLine, serviceGroups, startLauncher, st
 
 /**
  * `npm start` as a person runs it, with real processes: the database, gateway and chain child,
- * the coordinator and a CLI worker, on free ports in a temporary home (web and visualizer off:
- * they have tests of their own, and a Next build takes a minute).
+ * the coordinator, a CLI worker and the marketplace's sample model, on free ports in a temporary
+ * home (web and visualizer off: they have tests of their own, and a Next build takes a minute).
  */
-const HEADLESS = ['--port', '0', '--chain-port', '0', '--no-web', '--no-visualizer']
+const HEADLESS = ['--port', '0', '--chain-port', '0', '--no-web', '--no-visualizer'] // (the port first: the restart replaces it)
 
 let home: { dir: string; remove: () => Promise<void> }
+/** The first start's gateway port: a restart on the same home takes it again, as `npm start` (54321) does. */
+let firstPort: string
 beforeAll(async () => {
   home = await tempDir('oblivion-launcher-')
 })
@@ -28,11 +30,12 @@ async function ready(proc: NetworkProcess): Promise<ReadyLine> {
 }
 
 describe('npm start: the local network launcher', () => {
-  it('brings up the database, gateway, chain, coordinator and a bonded worker, lists each with its URL, and stops them all on Ctrl-C', async () => {
+  it('brings up the database, gateway, chain, coordinator and a bonded worker, lists each with its URL, lists and serves the sample model, and stops them all on Ctrl-C', async () => {
     const launcher = startLauncher(['--home', home.dir, '--workers', '1', '--json', ...HEADLESS])
     const status = await ready(launcher)
+    firstPort = new URL(status.gateway.url).port
     const byName = Object.fromEntries(status.services.map((s) => [s.name, s]))
-    expect(status.services.map((s) => s.name)).toEqual(['database', 'gateway', 'chain', 'coordinator', 'worker cli-1', 'web', 'visualizer'])
+    expect(status.services.map((s) => s.name)).toEqual(['database', 'gateway', 'chain', 'coordinator', 'worker cli-1', 'web', 'visualizer', 'marketplace'])
     expect(byName.gateway).toMatchObject({ state: 'ready', url: status.gateway.url, log: path.join(home.dir, 'logs/network.log') })
     expect(status.gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(byName.chain).toMatchObject({ state: 'ready', url: status.chain!.rpcUrl })
@@ -40,6 +43,8 @@ describe('npm start: the local network launcher', () => {
     expect(byName['worker cli-1']).toMatchObject({ state: 'ready', log: path.join(home.dir, 'logs/cli-1.log') })
     expect(byName.web).toMatchObject({ state: 'skipped', notes: 'off (--no-web)' })
     expect(byName.visualizer).toMatchObject({ state: 'skipped' })
+    // Ready without the marketplace: it is prepared in the background.
+    expect(byName.marketplace).toMatchObject({ state: 'starting', log: path.join(home.dir, 'logs/marketplace.log') })
     for (const s of status.services.filter((s) => s.state === 'ready')) expect(s.readyMs).toBeGreaterThan(0)
     // The coordinator and the worker write their JSON lines to their logs.
     expect(await readFile(path.join(home.dir, 'logs/cli-1.log'), 'utf8')).toContain('"type":"registered"')
@@ -53,6 +58,16 @@ describe('npm start: the local network launcher', () => {
     expect(workers).toEqual([{ name: 'cli-1', kind: 'cli', payout_address: payout.toLowerCase() }])
     const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: Network.from(chain.chainId), cacheTimeout: -1 })
     expect((await connectOblivionSettlement(chain.settlement, provider).bondOf(payout)).bonded).toBe(parseEther('1'))
+
+    // The marketplace: the worker trained the mnist-zk sample job, dev account 2 listed its model
+    // (the coordinator contributed to the setup) and `oblivion serve` answers for it.
+    const market = await launcher.waitFor((line) => line.type === 'marketplace-ready', 300_000)
+    expect(market).toMatchObject({ priceWei: parseEther('0.01').toString(), listedNow: true, url: null, service: { name: 'marketplace', state: 'ready' } })
+    const { data: models } = await officialClient(status.gateway.url, keys.serviceRoleKey).from('models').select('id, listed, chain_model_id, owner_address')
+    expect(models).toEqual([{ id: market.modelId, listed: true, chain_model_id: market.chainModelId, owner_address: chain.accounts[2]!.address.toLowerCase() }])
+    const listing = await connectInferenceMarket(chain.market!.address, provider).getModel(BigInt(market.chainModelId as string))
+    expect({ owner: listing.owner, active: listing.active, price: listing.price }).toEqual({ owner: chain.accounts[2]!.address, active: true, price: parseEther('0.01') })
+    expect(await readFile(path.join(home.dir, 'logs/marketplace.log'), 'utf8')).toContain('"type":"serving"')
     provider.destroy()
 
     // A worker that dies is reported; the rest keeps running.
@@ -62,15 +77,17 @@ describe('npm start: the local network launcher', () => {
     expect(exited).toMatchObject({ fatal: false, service: { name: 'worker cli-1', state: 'exited' } })
     expect(liveProcessGroups([byName.coordinator!.pid!, byName.gateway!.pid!])).toHaveLength(2)
 
-    const groups = serviceGroups(status, launcher.child.pid!)
+    const groups = [...serviceGroups(status, launcher.child.pid!), (market.service as { pid: number }).pid]
     launcher.child.kill('SIGINT')
     expect(await launcher.exited).toBe(0)
     expect(launcher.lines.at(-1)).toMatchObject({ type: 'stopped', exitCode: 0 })
     expect(liveProcessGroups(groups)).toEqual([])
   })
 
-  it('restarts on the same home without bonding again, and prints the status table', async () => {
-    const launcher = startLauncher(['--home', home.dir, '--workers', '1', ...HEADLESS])
+  it('restarts on the same home without bonding or listing again, and prints the status table', async () => {
+    // The CLI keeps sessions per gateway host and port (credentials/<profile>.json): the model's
+    // owner is the identity the first start signed in with on that port.
+    const launcher = startLauncher(['--home', home.dir, '--workers', '1', ...HEADLESS.filter((_, i) => i > 1), '--port', firstPort])
     await launcher.waitFor((line) => line.type === 'text' && String(line.text).startsWith('Ctrl-C stops everything'), 150_000)
     const text = printed(launcher) // (lines as printed, less their indentation)
     expect(text).toMatch(/^service +state +URL \/ notes +log$/m)
@@ -82,9 +99,13 @@ describe('npm start: the local network launcher', () => {
     expect(text).toMatch(/^web +skipped +off \(--no-web\)$/m)
     expect(text).toMatch(/^anon key +eyJ/m)
     expect(text).toContain('(reused)') // the contract deployed by the first start
+    // The first start's listing is still on chain: only `oblivion serve` starts.
+    const market = await launcher.waitFor((line) => line.type === 'text' && /^(Marketplace ready|The marketplace failed)/.test(String(line.text)), 60_000)
+    expect(market.text, printed(launcher)).toMatch(/^Marketplace ready/)
+    expect(printed(launcher)).toMatch(/^Marketplace ready in [\d.]+ s: sample model #1 listed at 0\.01 SHM, serving \(model [0-9a-f-]{36}\); listed on an earlier start$/m)
     launcher.child.kill('SIGINT')
     expect(await launcher.exited).toBe(0)
-    expect(printed(launcher)).toMatch(/stopped worker cli-1\nstopped coordinator\nstopped database/)
+    expect(printed(launcher)).toMatch(/stopped marketplace\nstopped worker cli-1\nstopped coordinator\nstopped database/)
   })
 
   it('stops everything with exit code 1 when the database, gateway and chain process dies', async () => {
@@ -130,7 +151,7 @@ describe('npm start: the local network launcher', () => {
     const help = startLauncher(['--help'])
     expect(await help.exited).toBe(0)
     const text = printed(help)
-    for (const option of ['--home', '--port', '--chain-port', '--no-chain', '--database-url', '--reset', '--workers', '--web-port', '--no-web', '--visualizer-port', '--no-visualizer', '--prepare-only', '--json', '--help']) {
+    for (const option of ['--home', '--port', '--chain-port', '--no-chain', '--database-url', '--reset', '--workers', '--web-port', '--no-web', '--visualizer-port', '--no-visualizer', '--no-marketplace', '--prepare-only', '--json', '--help']) {
       expect(text).toContain(option)
     }
   })
