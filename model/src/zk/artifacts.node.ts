@@ -6,8 +6,10 @@
 //                      model.zkey (the proving key), model.r1cs, model.circom and quantized.json
 //                      all contain them. witness_calculator.cjs is circom's witness_calculator.js
 //                      renamed so it loads as CommonJS inside "type": "module" packages.
-// Consequence: only parties allowed to see the circuit (the coordinator) can rerun verifySetup;
-// everyone else relies on the transcript in the manifest.
+// The network's coordinator contributes to the setup without seeing the circuit: it gets the
+// initial zkey with the sections that hold the circuit zeroed (zkey-redaction.node.ts), and the
+// owner writes them back into what it returns. So only the owner can rerun verifySetup; everyone
+// else relies on the transcript in the manifest.
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Dataset } from '../data/dataset.ts'
@@ -19,6 +21,7 @@ import { DEFAULT_PTAU_FILE } from './ptau.node.ts'
 import { inputPacking, type InputPacking } from './input-commitment.ts'
 import type { QuantizedMlp } from './quantize.ts'
 import { exportVerificationKey, newZkey, runModelSetup, verifySetup, type SetupBeacon, type SetupContribution, type SetupTranscript, type VerificationKey } from './setup.node.ts'
+import { restoreZkey, ZkeyFormatError } from './zkey-redaction.node.ts'
 
 export const ZK_MODEL_FORMAT = 'oblivion-zk-model/1'
 
@@ -100,7 +103,7 @@ export interface PreparedZkModel {
   dir: string
   files: ZkModelFiles
   model: QuantizedMlp
-  /** private/initial.zkey: newZkey's output (no secret in it yet); what the network contributes to. */
+  /** private/initial.zkey: newZkey's output (no secret in it yet); the network contributes to its redactZkey copy. */
   initialZkey: string
   /** snarkjs' circuit hash of the initial zkey (blake2b, hex): what every later zkey must keep. */
   circuitHash: string
@@ -173,7 +176,7 @@ async function compileZkModel(options: PrepareZkModelOptions): Promise<Omit<Prep
 }
 
 export interface FinishZkModelOptions {
-  /** The zkey after the network's contribution and the beacon. */
+  /** The zkey after the network's contribution and the beacon (made from the redacted initial zkey, or the whole one). */
   finalZkey: string
   /** The beacon the contributor says it applied last (64 hex digits, 0x optional): checked against the zkey. */
   beaconHash: string
@@ -189,14 +192,33 @@ export class ZkSetupRefusedError extends Error {
 }
 
 /**
- * The owner's second half: verifySetup (the final zkey follows from its own r1cs and the ptau
- * through the recorded contributions), at least one contribution that is not the owner's and a
- * beacon equal to `beaconHash` as the last step; then the zkey becomes private/model.zkey, the
- * verification key and the manifest are written, and initial.zkey is removed.
+ * The owner's second half: the withheld sections written back (restoreZkey), then verifySetup
+ * (the final zkey follows from its own r1cs and the ptau through the recorded contributions), at
+ * least one contribution that is not the owner's and a beacon equal to `beaconHash` as the last
+ * step; then the zkey becomes private/model.zkey, the verification key and the manifest are
+ * written, and initial.zkey is removed.
  */
 export async function finishZkModel(prepared: PreparedZkModel, options: FinishZkModelOptions): Promise<ZkModel> {
   const { files } = prepared
-  const verification = await verifySetup(files.r1cs, prepared.ptauFile, options.finalZkey)
+  let restored: Uint8Array
+  try {
+    restored = restoreZkey(await readFile(prepared.initialZkey), await readFile(options.finalZkey))
+  } catch (error) {
+    if (error instanceof ZkeyFormatError) throw new ZkSetupRefusedError(`${options.finalZkey} is not a contribution to this model's zkey: ${error.message}`)
+    throw error
+  }
+  const restoredZkey = `${files.zkey}.restored`
+  await writeFile(restoredZkey, restored)
+  try {
+    return await finishRestored(prepared, options, restoredZkey)
+  } finally {
+    await rm(restoredZkey, { force: true })
+  }
+}
+
+async function finishRestored(prepared: PreparedZkModel, options: FinishZkModelOptions, restoredZkey: string): Promise<ZkModel> {
+  const { files } = prepared
+  const verification = await verifySetup(files.r1cs, prepared.ptauFile, restoredZkey)
   if (!verification.ok) {
     throw new ZkSetupRefusedError(`${options.finalZkey} is not a setup of this model's circuit (${files.r1cs}) on ${path.basename(prepared.ptauFile)}: snarkjs refused it`)
   }
@@ -214,9 +236,9 @@ export async function finishZkModel(prepared: PreparedZkModel, options: FinishZk
     throw new ZkSetupRefusedError(`${options.finalZkey} has no secret contribution from anyone but the owner: the owner alone could forge proofs`)
   }
   const vkStarted = performance.now()
-  const verificationKey = await exportVerificationKey(options.finalZkey)
+  const verificationKey = await exportVerificationKey(restoredZkey)
   const exportVkMs = performance.now() - vkStarted
-  await copyFile(options.finalZkey, files.zkey)
+  await copyFile(restoredZkey, files.zkey)
   await rm(prepared.initialZkey, { force: true })
   const setup: SetupTranscript = {
     ptauFile: path.basename(prepared.ptauFile),

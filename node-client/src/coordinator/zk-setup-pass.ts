@@ -36,7 +36,8 @@ export const setupPaths = (setupId: string) => ({
 /**
  * Phase 2 of a marketplace model's trusted setup, the network's half (the owner made the initial
  * zkey; shared/notes/zk.md pitfall 7): for each setup awaiting a contribution, download
- * `initial.zkey`, contribute with fresh entropy from the CSPRNG (never stored), THEN read the
+ * `initial.zkey` (without the sections that hold the circuit: model/src/zk/zkey-redaction.node.ts;
+ * the coordinator never sees the weights), contribute with fresh entropy from the CSPRNG (never stored), THEN read the
  * chain's latest block and apply its hash as the public beacon, upload `final.zkey` and record
  * the transcript (status 'ready'). The owner verifies the result against its own r1cs before
  * listing. Soundness against the owner (the only prover) rests on the coordinator's entropy,

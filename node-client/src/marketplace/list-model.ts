@@ -3,7 +3,7 @@ import path from 'node:path'
 import { keccak256, toUtf8Bytes } from 'ethers'
 import { parseInferenceMarketLogs, verificationKeyBytes, verificationKeyHash, type Groth16VerificationKeyJson } from '@oblivion/contracts'
 import { quantizeMlp, ZkModelError } from '@oblivion/model/zk'
-import { finishZkModel, prepareZkModel, ZkSetupRefusedError, type PreparedZkModel, type ZkModel } from '@oblivion/model/zk/node'
+import { finishZkModel, prepareZkModel, redactZkey, ZkSetupRefusedError, type PreparedZkModel, type ZkModel } from '@oblivion/model/zk/node'
 import type { SupabaseClient } from '@supabase/supabase-js'
 import { CliError, requestError } from '../cli/cli-error.ts'
 import { COORDINATOR_CONTRIBUTION_NAME, setupPaths, type ZkContributionTranscript } from '../coordinator/zk-setup-pass.ts'
@@ -45,8 +45,10 @@ interface SetupRow {
 /**
  * `oblivion model list`'s work (shared/notes/zk.md pitfall 7 for why it is split): the owner
  * builds the circuit from the job's final weights and the initial zkey HERE, the network's
- * coordinator contributes and seals it with a block hash, the owner verifies the final zkey
- * against its own r1cs (verifySetup) and lists the verification key on chain, then in the database.
+ * coordinator contributes to a copy without the circuit's sections (redactZkey: the weights never
+ * leave this machine) and seals it with a block hash, the owner writes its sections back and
+ * verifies the final zkey against its own r1cs (finishZkModel) and lists the verification key on
+ * chain, then in the database.
  */
 export async function listModel(options: ListModelOptions): Promise<{ chainModelId: string; txHash: string; zkModel: ZkModel }> {
   const { supabase, session, onEvent } = options
@@ -89,7 +91,8 @@ export async function listModel(options: ListModelOptions): Promise<{ chainModel
   })
   onEvent({ type: 'setup-requested', setupId })
   const paths = setupPaths(setupId)
-  const uploaded = await supabase.storage.from(ARTIFACTS_BUCKET).upload(paths.initial, await readFile(prepared.initialZkey), { contentType: 'application/octet-stream' })
+  // Without the sections that hold the circuit (and so the weights): finishZkModel writes them back.
+  const uploaded = await supabase.storage.from(ARTIFACTS_BUCKET).upload(paths.initial, redactZkey(await readFile(prepared.initialZkey)), { contentType: 'application/octet-stream' })
   if (uploaded.error) throw new CliError('CLI_UPLOAD', `could not upload ${ARTIFACTS_BUCKET}/${paths.initial}: ${uploaded.error.message}`)
 
   let lastStatus = ''

@@ -1,5 +1,6 @@
 import { LegacyWallet, parseInferenceMarketLogs } from '@oblivion/contracts'
 import { commitInput } from '@oblivion/model/zk'
+import { WITHHELD_ZKEY_SECTIONS, zkeySections } from '@oblivion/model/zk/node'
 import { parseEther } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startOblivion } from '../../../sample_job/src/local-processes.ts'
@@ -49,6 +50,18 @@ describe('the verified-inference marketplace through the CLI', () => {
     const contributions = rows[0]!.zk_manifest.setup.contributions as Array<{ name: string; beacon?: { hash: string } }>
     expect(contributions.map((c) => c.name)).toEqual(['oblivion coordinator', `block ${ready.beaconBlock} of chain ${market.network.chain!.config.chainId}`])
     expect('0x' + contributions[1]!.beacon!.hash).toBe(rows[0]!.transcript.beacon.blockHash)
+    // The network contributed without seeing the circuit: what the owner uploaded, and what the
+    // coordinator sent back, hold zeros where the coefficients (the weights) and the A/B points are.
+    const { rows: setups } = await market.network.gateway.db.query<{ id: string }>('select id from public.zk_setups where model_id = $1', [market.modelId])
+    const storage = market.network.gateway.serviceClient().storage.from('artifacts')
+    for (const name of ['initial', 'final']) {
+      const { data: blob, error } = await storage.download(`zk-setups/${setups[0]!.id}/${name}.zkey`)
+      expect(error).toBeNull()
+      const zkey = new Uint8Array(await blob!.arrayBuffer())
+      const withheld = zkeySections(zkey).filter((s) => (WITHHELD_ZKEY_SECTIONS as readonly number[]).includes(s.id))
+      expect(withheld.map((s) => s.id)).toEqual([4, 5, 6, 7])
+      for (const s of withheld) expect(zkey.subarray(s.start, s.start + s.size).every((b) => b === 0), `${name}.zkey section ${s.id}`).toBe(true)
+    }
     const onChain = await market.market.getModel(BigInt(market.chainModelId))
     expect(onChain.owner).toBe(account(MARKET_ACCOUNTS.owner).address)
     expect(onChain.price).toBe(PRICE)

@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Dataset, MlpWeights } from '@oblivion/model'
 import { mulberry32 } from '@oblivion/model'
-import { applyBeacon, contribute, finishZkModel, prepareZkModel, releaseSnarkjs, type PreparedZkModel } from '@oblivion/model/zk/node'
+import { applyBeacon, contribute, createProver, finishZkModel, prepareZkModel, redactZkey, releaseSnarkjs, verifyInference, WITHHELD_ZKEY_SECTIONS, zkeySections, type PreparedZkModel } from '@oblivion/model/zk/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 /**
@@ -74,10 +74,44 @@ describe('a setup made by two parties', () => {
     await expect(finishZkModel(prepared, { finalZkey: sealed, beaconHash: BEACON })).rejects.toThrow(/is not the beacon/)
   })
 
-  it('accepts a foreign contribution sealed with the announced beacon, and records where the beacon came from', async () => {
+  it('sends the network no section that holds the circuit: the coefficients and the A/B points are zeros, the rest as made', async () => {
+    const own = await readFile(prepared.initialZkey)
+    const sent = redactZkey(own)
+    expect(sent.length).toBe(own.length)
+    const ownSections = zkeySections(own)
+    for (const section of zkeySections(sent)) {
+      const bytes = (file: Uint8Array) => Buffer.from(file.subarray(section.start, section.start + section.size))
+      if ((WITHHELD_ZKEY_SECTIONS as readonly number[]).includes(section.id)) {
+        expect(bytes(sent).every((b) => b === 0), `section ${section.id}`).toBe(true)
+        expect(bytes(own).some((b) => b !== 0), `section ${section.id} of the owner's zkey`).toBe(true)
+      } else {
+        expect(bytes(sent).equals(bytes(own)), `section ${section.id}`).toBe(true)
+      }
+    }
+    expect(ownSections.map((s) => s.id).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  })
+
+  it('refuses a contribution that changed a withheld section', async () => {
+    const sent = path.join(dir, 'sent.zkey')
+    const contributed = path.join(dir, 'contributed-tampered.zkey')
+    const sealed = path.join(dir, 'tampered.zkey')
+    await writeFile(sent, redactZkey(await readFile(prepared.initialZkey)))
+    await contribute(sent, contributed, { name: 'oblivion coordinator' })
+    await applyBeacon(contributed, sealed, { hash: BEACON })
+    const bytes = await readFile(sealed)
+    const coefficients = zkeySections(bytes).find((s) => s.id === 4)!
+    bytes[coefficients.start + 9] = 1
+    await writeFile(sealed, bytes)
+    await expect(finishZkModel(prepared, { finalZkey: sealed, beaconHash: BEACON })).rejects.toThrow(/section 4 of the contributed zkey was changed/)
+  })
+
+  it('accepts a foreign contribution to the redacted zkey sealed with the announced beacon, and records where the beacon came from', async () => {
+    const sent = path.join(dir, 'sent-2.zkey')
     const contributed = path.join(dir, 'contributed-2.zkey')
     const sealed = path.join(dir, 'final.zkey')
-    await contribute(prepared.initialZkey, contributed, { name: 'oblivion coordinator' })
+    // As `oblivion model list` and the coordinator do it: the network sees only the redacted copy.
+    await writeFile(sent, redactZkey(await readFile(prepared.initialZkey)))
+    await contribute(sent, contributed, { name: 'oblivion coordinator' })
     await applyBeacon(contributed, sealed, { hash: BEACON, name: 'block 7 of chain 8119' })
     const model = await finishZkModel(prepared, { finalZkey: sealed, beaconHash: BEACON, beaconSource: { chainId: 8119, blockNumber: 7, blockHash: BEACON } })
     expect(model.manifest.setup.verification.ok).toBe(true)
@@ -85,5 +119,13 @@ describe('a setup made by two parties', () => {
     expect(model.manifest.beaconSource).toEqual({ chainId: 8119, blockNumber: 7, blockHash: BEACON })
     expect(model.manifest.dataset).toEqual({ source: 'builtin', name: 'tiny' })
     expect(model.verificationKey.nPublic).toBe(2)
+    // The owner's own sections are back: the proving key proves, and the proof verifies.
+    const prover = await createProver(model.dir)
+    try {
+      const proved = await prover.prove(Array.from({ length: 8 }, (_, i) => i % 4), 12345n)
+      expect(await verifyInference(model.verificationKey, proved.publicSignals, proved.proof)).toBe(true)
+    } finally {
+      await prover.close()
+    }
   })
 })
