@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { getAddress } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Database } from '../src/db/database.ts'
-import { anon, service, signUp, type Actor } from './support/actors.ts'
+import { anon, linkWallet, service, signUp, type Actor } from './support/actors.ts'
 import { BACKENDS, freshDatabase } from './support/databases.ts'
 import { registerWorker, runningJob, validSpec, type JobRow } from './support/fixtures.ts'
 
@@ -232,9 +233,10 @@ describe.each(BACKENDS)('record_chain_events on %s', (backend) => {
 describe.each(BACKENDS)('register_worker with a payout address on %s', (backend) => {
   let db: Database
   let operator: Actor & { userId: string }
+  const address = hex(20)
   beforeAll(async () => {
     db = await freshDatabase(backend)
-    operator = await signUp(db)
+    operator = await signUp(db, { wallet: address })
   })
   afterAll(() => db?.close())
 
@@ -243,11 +245,25 @@ describe.each(BACKENDS)('register_worker with a payout address on %s', (backend)
       p_name: 'payee', p_kind: 'cli', p_capabilities: {}, p_max_concurrency: 2,
     })
     expect(plain!.payout_address).toBeNull()
-    const address = hex(20)
     const [paid] = await operator.rpc<{ id: string; payout_address: string | null }>('register_worker', {
       p_name: 'payee', p_kind: 'cli', p_payout_address: address,
     })
     expect(paid).toMatchObject({ id: plain!.id, payout_address: address })
+  })
+
+  it('refuses a payout address the caller did not sign in with: another user\'s wallet, or one nobody signed in with', async () => {
+    const victimWallet = hex(20)
+    await signUp(db, { wallet: victimWallet })
+    for (const stranger of [victimWallet, hex(20)]) {
+      await expect(operator.rpc('register_worker', { p_name: 'thief', p_kind: 'cli', p_payout_address: stranger }))
+        .rejects.toMatchObject({ code: 'OB012', detail: 'p_payout_address', message: `The payout address ${stranger} is not a wallet you signed in with` })
+    }
+    expect(await operator.query(`select 1 from public.workers where name = 'thief'`)).toEqual([])
+    // A checksummed identity (as Sign-In with Ethereum records it) matches its lower-case address.
+    const checksummed = getAddress(hex(20))
+    await linkWallet(db, operator.userId, checksummed)
+    const [paid] = await operator.rpc<{ payout_address: string }>('register_worker', { p_name: 'checksummed', p_kind: 'cli', p_payout_address: checksummed.toLowerCase() })
+    expect(paid!.payout_address).toBe(checksummed.toLowerCase())
   })
 
   it('refuses an address that is not 0x + 40 lower-case hex digits, naming p_payout_address', async () => {

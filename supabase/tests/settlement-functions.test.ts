@@ -49,7 +49,7 @@ describe.each(BACKENDS)('settlement and slashing functions on %s', (backend) => 
     db = await freshDatabase(backend)
     coordinator = service(db)
     owner = await signUp(db)
-    operator = await signUp(db)
+    operator = await signUp(db, { wallet: payoutAddress })
     const register = async (name: string, address: string | null) =>
       (await operator.rpc<{ id: string }>('register_worker', { p_name: name, p_kind: 'cli', p_payout_address: address }))[0]!.id
     paidWorker = await register('paid', payoutAddress)

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Database } from '../src/db/database.ts'
-import { service, signUp, type Actor } from './support/actors.ts'
+import { linkWallet, service, signUp, type Actor } from './support/actors.ts'
 import { BACKENDS, freshDatabase } from './support/databases.ts'
 import { runningJob, trainingSpec, validResult, type JobRow } from './support/fixtures.ts'
 
@@ -59,7 +59,7 @@ describe.each(BACKENDS)('the stake rule on %s', (backend) => {
     }])
 
   async function operatorWith(address: string | null, names = ['staked']) {
-    const operator = await signUp(db)
+    const operator = await signUp(db, { wallet: address })
     const ids: string[] = []
     for (const name of names) {
       const [worker] = await operator.rpc<{ id: string }>('register_worker', {
@@ -115,8 +115,9 @@ describe.each(BACKENDS)('the stake rule on %s', (backend) => {
     expect(await claim(operator, b!)).toBeUndefined()
     expect(await claim(operator, a!)).toBeUndefined()
 
-    // Another address of the same owner has its own bond.
+    // Another wallet of the same owner (a second web3 identity) has its own bond.
     const otherAddress = hex(20)
+    await linkWallet(db, operator.userId!, otherAddress)
     await bond(otherAddress, '50')
     const [third] = await operator.rpc<{ id: string }>('register_worker', {
       p_name: 'third', p_kind: 'cli', p_max_concurrency: 16, p_payout_address: otherAddress,

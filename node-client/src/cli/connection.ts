@@ -1,7 +1,9 @@
 import './supabase-js-notices.ts'
+import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { createClient, type SupabaseClient } from '@supabase/supabase-js'
+import { createClient, type SupabaseClient, type User } from '@supabase/supabase-js'
+import { getBytes, toBeHex } from 'ethers'
 import WebSocket from 'ws'
 import { CliError } from './cli-error.ts'
 import { credentialsFile, fileLock, fileSessionStorage } from './credential-store.ts'
@@ -135,6 +137,20 @@ export interface ConnectOptions {
   profile: string
   /** Told when the stored session could not be used and a new identity was made. */
   onNotice?: (message: string) => void
+  /**
+   * Sign in as this wallet (Sign-In with Ethereum) instead of an anonymous identity: a worker is
+   * paid only at a wallet its identity signed in with (register_worker, OB012).
+   */
+  wallet?: WalletSignIn
+}
+
+/** What Sign-In with Ethereum needs of a wallet (an ethers Wallet has it all but the chain id). */
+export interface WalletSignIn {
+  /** Checksummed. */
+  address: string
+  /** The chain the message names (EIP-4361 `Chain ID`). */
+  chainId: number
+  signMessage(message: Uint8Array): Promise<string>
 }
 
 function isNetworkFailure(error: { name?: string; status?: number }): boolean {
@@ -142,9 +158,10 @@ function isNetworkFailure(error: { name?: string; status?: number }): boolean {
 }
 
 /**
- * Signs in with the profile's stored session, refreshing it if needed; signs in anonymously only
- * when there is none or it is no longer accepted (the gateway's database was reset, the refresh
- * token was revoked). The session file is `<home>/credentials/<profile>.json`.
+ * Signs in with the profile's stored session, refreshing it if needed; signs in anew only when
+ * there is none, it is no longer accepted (the gateway's database was reset, the refresh token was
+ * revoked) or it is not `options.wallet`'s: with the wallet (Sign-In with Ethereum) when one is
+ * given, else anonymously. The session file is `<home>/credentials/<profile>.json`.
  */
 export async function connectAsUser(address: NetworkAddress, options: ConnectOptions): Promise<UserConnection> {
   const anonKey = await resolveAnonKey(address)
@@ -161,14 +178,20 @@ export async function connectAsUser(address: NetworkAddress, options: ConnectOpt
   if (stored.error && isNetworkFailure(stored.error)) throw unreachable(address.url, stored.error)
   if (stored.data.session) {
     const user = await supabase.auth.getUser()
-    if (user.data.user) return { supabase, userId: user.data.user.id, newIdentity: false }
+    if (user.data.user && (!options.wallet || signedInWith(user.data.user, options.wallet.address))) {
+      return { supabase, userId: user.data.user.id, newIdentity: false }
+    }
     if (user.error && isNetworkFailure(user.error)) throw unreachable(address.url, user.error)
+    const next = options.wallet ? `signing in with the wallet ${options.wallet.address}` : 'signing in as a new anonymous identity'
     options.onNotice?.(
-      `the stored session in ${file} is no longer accepted (${user.error?.message ?? 'unknown user'}); signing in as a new anonymous identity`,
+      user.data.user
+        ? `the identity stored in ${file} is not the wallet ${options.wallet!.address}'s; ${next}`
+        : `the stored session in ${file} is no longer accepted (${user.error?.message ?? 'unknown user'}); ${next}`,
     )
     await supabase.auth.signOut({ scope: 'local' })
   }
 
+  if (options.wallet) return signInWithWallet(supabase, address.url, options.wallet)
   const signIn = await supabase.auth.signInAnonymously()
   if (signIn.error || !signIn.data.user) {
     if (signIn.error && isNetworkFailure(signIn.error)) throw unreachable(address.url, signIn.error)
@@ -177,6 +200,39 @@ export async function connectAsUser(address: NetworkAddress, options: ConnectOpt
     })
   }
   return { supabase, userId: signIn.data.user.id, newIdentity: true }
+}
+
+/** The identity Sign-In with Ethereum gives a wallet (provider `web3`, id `web3:ethereum:<address>`). */
+function signedInWith(user: User, address: string): boolean {
+  return (user.identities ?? []).some((i) => i.provider === 'web3' && i.id.toLowerCase() === `web3:ethereum:${address.toLowerCase()}`)
+}
+
+/**
+ * Sign-In with Ethereum through supabase-js (EIP-4361 message for the gateway's host, a fresh
+ * nonce), the wallet answering supabase-js' three EIP-1193 calls itself.
+ */
+async function signInWithWallet(supabase: SupabaseClient, url: string, wallet: WalletSignIn): Promise<UserConnection> {
+  const eip1193 = {
+    async request({ method, params }: { method: string; params?: unknown[] }): Promise<unknown> {
+      if (method === 'eth_requestAccounts') return [wallet.address]
+      if (method === 'eth_chainId') return toBeHex(wallet.chainId)
+      if (method === 'personal_sign') return wallet.signMessage(getBytes(String(params?.[0])))
+      throw new Error(`the CLI's wallet does not answer ${method}`)
+    },
+  }
+  const { data, error } = await supabase.auth.signInWithWeb3({
+    chain: 'ethereum',
+    wallet: eip1193 as never,
+    statement: 'Sign in to Oblivion with the wallet this worker is paid at.',
+    options: { url, signInWithEthereum: { chainId: wallet.chainId, nonce: randomBytes(12).toString('hex') } },
+  })
+  if (error || !data.user) {
+    if (error && isNetworkFailure(error)) throw unreachable(url, error)
+    throw new CliError('CLI_SIGN_IN', `could not sign in to ${url} with the wallet ${wallet.address}: ${error?.message ?? 'no user returned'}`, {
+      hint: 'the network must accept Sign-In with Ethereum for its host (`npm start` does for 127.0.0.1 and localhost)',
+    })
+  }
+  return { supabase, userId: data.user.id, newIdentity: true }
 }
 
 /** The coordinator's client: service_role key, no session. */

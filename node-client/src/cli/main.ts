@@ -5,7 +5,6 @@ import { DEFAULT_HOME, DEFAULT_URL, wantsJson, type GlobalOptions } from './glob
 import {
   coinAmount,
   defaultWorkerName,
-  evmAddress,
   hoursBetween,
   jobId,
   networkUrl,
@@ -158,20 +157,18 @@ export function buildProgram(onResult: (code: ExitCode) => void, argv: string[])
       new Option('--backend <backend>', 'TensorFlow.js backend: wasm (about 3x faster) or cpu (pure JavaScript)').choices(['wasm', 'cpu']).default('wasm'),
     )
 
-  addWalletOptions(worker, 'the wallet the worker is paid at (its address is the payout address)')
-    .addOption(
-      new Option('--payout-address <0x…>', 'be paid at this address without giving its key (its bond must come from its own wallet)').argParser(evmAddress),
-    )
+  addWalletOptions(worker, 'the wallet the worker is paid at (its identity signs in with it)')
     .addHelpText(
       'after',
       `${SIGNALS_HELP('stop claiming; running tasks finish and are delivered, then exit 0.', 'give running tasks back (so others retry them at once) and exit 130.')}
-Payout: a worker with a payout address (the wallet's, or --payout-address) may lease tasks of
-chain-funded jobs while that address's bond covers them (\`oblivion worker bond\`); without one it
-trains local jobs only.
+Payout: with a wallet, the worker signs in with it (Sign-In with Ethereum) and is paid at its
+address; it may lease tasks of chain-funded jobs while that address's bond covers them
+(\`oblivion worker bond\`). The network pays and stakes only a wallet the worker proved to hold.
+Without a wallet it trains local jobs only.
 `,
     )
     .action(async function (this: Command) {
-      const options = this.opts<WalletFlags & { name?: string; maxConcurrency: number; leaseSeconds: number; pollSeconds: number; backend: 'wasm' | 'cpu'; payoutAddress?: string }>()
+      const options = this.opts<WalletFlags & { name?: string; maxConcurrency: number; leaseSeconds: number; pollSeconds: number; backend: 'wasm' | 'cpu' }>()
       const { runWorkerCommand } = await import('./commands/worker.ts')
       onResult(await runWorkerCommand({ ...globals(this), ...options, name: options.name ?? defaultWorkerName() }))
     })

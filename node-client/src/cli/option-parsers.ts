@@ -102,9 +102,3 @@ export function coinAmount(value: string): bigint {
   return amount
 }
 
-/** An EVM address, 0x and 40 hex digits; returned in lower case (how the database stores it). */
-export function evmAddress(value: string): string {
-  const text = value.trim()
-  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) throw new InvalidArgumentError('Expected an EVM address: 0x and 40 hex digits.')
-  return text.toLowerCase()
-}

@@ -86,8 +86,8 @@ async function fundedChainJob(options: { hash?: string } = {}): Promise<{ id: st
 
 /** Round 1 trained: worker `index` (a dev account with a bond) delivers every shard; the job ends as `status`. */
 async function trainedJob(job: { id: string }, workerWallet: LegacyWallet, status: 'completed' | 'failed' = 'completed') {
-  const worker = await gateway.createUser()
   const address = workerWallet.address.toLowerCase()
+  const worker = await gateway.createUser({ wallet: address })
   const { data: registered } = await worker.client.rpc('register_worker', { p_name: `w-${address.slice(2, 10)}`, p_kind: 'cli', p_payout_address: address })
   const workerId = (registered as { id: string }).id
   const store = new ArtifactStore(service)

@@ -23,7 +23,7 @@ describe('oblivion --help', () => {
       ['worker', '--help'],
       ['--name <name>', '--max-concurrency <n>', '--lease-seconds <s>', '--poll-seconds <s>', '--backend <backend>', 'choices: "wasm", "cpu"', 'Ctrl-C twice'],
     ],
-    [['worker', '--help'], ['--dev-account <n>', '--keystore <file>', '--payout-address <0x…>', 'bond [options] <amount>', 'unbond', 'withdraw', 'claim', 'stake']],
+    [['worker', '--help'], ['--dev-account <n>', '--keystore <file>', 'bond [options] <amount>', 'unbond', 'withdraw', 'claim', 'stake']],
     [['worker', 'bond', '--help'], ['<amount>', '1000wei', '--dev-account <n>', '--keystore <file>', 'OBLIVION_PRIVATE_KEY', 'InsufficientBond']],
     [['worker', 'claim', '--help'], ['--job <job-id>', '--name <name>', 'challenge window']],
     [['worker', 'stake', '--help'], ['--name <name>', '--dev-account <n>']],

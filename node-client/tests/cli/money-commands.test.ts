@@ -140,7 +140,7 @@ describe('oblivion money commands against a local chain and gateway', () => {
     expect(nothing.error).toMatchObject({ code: 'ZeroAmount', hint: expect.stringContaining('oblivion worker unbond') })
   })
 
-  it('oblivion worker registers with the wallet address as its payout address', async () => {
+  it('oblivion worker signs in with its wallet and registers the wallet address as its payout address', async () => {
     const worker = startCli(['--home', home.dir, '--url', gw.url, 'worker', '--name', 'w1', '--dev-account', '4', '--backend', 'cpu'])
     let stdout = ''
     let stderr = ''
@@ -164,6 +164,11 @@ describe('oblivion money commands against a local chain and gateway', () => {
     expect(stdout).not.toContain('no payout address')
     const { rows } = await gw.db.query<{ payout_address: string }>(`select payout_address from public.workers where name = 'w1'`)
     expect(rows).toEqual([{ payout_address: address(4).toLowerCase() }])
+    // Its identity is the wallet's (Sign-In with Ethereum), which is what lets it name that address.
+    const { rows: identities } = await gw.db.query<{ provider_id: string }>(
+      `select i.provider_id from auth.identities i join public.workers w on w.owner_id = i.user_id where w.name = 'w1' and i.provider = 'web3'`,
+    )
+    expect(identities.map((i) => i.provider_id.toLowerCase())).toEqual([`web3:ethereum:${address(4).toLowerCase()}`])
   })
 
   it('job create funds the escrow: reward, the spec hash of the stored spec, a deadline a week ahead', async () => {

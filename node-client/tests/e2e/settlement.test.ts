@@ -5,6 +5,8 @@ import { connectOblivionSettlement, jobIdFromUuid, LegacyWallet, type OblivionSe
 import { JsonRpcProvider, Network, parseEther, type EventLog } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JsonLine, NetworkProcess } from '../../../sample_job/src/local-processes.ts'
+import { signedSiwe } from '../../../supabase/tests/gateway/auth/auth-helpers.ts'
+import { officialClient } from '../../../supabase/tests/gateway/support/test-gateway.ts'
 import { REPO_ROOT } from '../support/run-cli.ts'
 import { TrainingNetwork } from './support/training-network.ts'
 
@@ -72,7 +74,15 @@ describe('settlement on the local chain', () => {
     await (await connectOblivionSettlement(network.chain!.config.settlement, wallet(ROGUE)).bond({ value: parseEther('1') })).wait()
     const rogueAddress = account(ROGUE).address.toLowerCase()
     await waitUntil('the rogue bond mirrored', async () => (await db.query(`select 1 from public.wallet_bonds where address = $1`, [rogueAddress])).rows.length > 0, 30_000)
-    const mallory = await network.gateway.createUser()
+    // Naming the rogue wallet takes signing in with it: a stranger's bond can be neither staked nor slashed.
+    const stranger = await network.gateway.createUser()
+    const { error: strangerError } = await stranger.client.rpc('register_worker', {
+      p_name: 'stranger', p_kind: 'cli', p_capabilities: {}, p_payout_address: rogueAddress,
+    })
+    expect(strangerError).toMatchObject({ code: 'OB012' })
+    const mallory = { client: officialClient(network.gateway.url, network.gateway.keys.anonKey) }
+    const signedIn = await mallory.client.auth.signInWithWeb3({ chain: 'ethereum', ...(await signedSiwe(wallet(ROGUE))) })
+    expect(signedIn.error).toBeNull()
     const { data: registered, error: registerError } = await mallory.client.rpc('register_worker', {
       p_name: 'mallory', p_kind: 'cli', p_capabilities: {}, p_payout_address: rogueAddress,
     })

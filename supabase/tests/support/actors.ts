@@ -30,11 +30,23 @@ export function actor(db: Database, identity: RequestIdentity, userId?: string):
   }
 }
 
-/** Creates an auth user (as GoTrue would) and returns an actor signed in as that user. */
-export async function signUp(db: Database): Promise<Actor & { userId: string }> {
+/**
+ * Creates an auth user (as GoTrue would) and returns an actor signed in as that user. `wallet`:
+ * the user signed in with that wallet (Sign-In with Ethereum), so it may be paid there.
+ */
+export async function signUp(db: Database, options: { wallet?: string | null } = {}): Promise<Actor & { userId: string }> {
   const id = randomUUID()
   await db.query(`insert into auth.users (id, aud, role) values ($1::uuid, 'authenticated', 'authenticated')`, [id])
+  if (options.wallet) await linkWallet(db, id, options.wallet)
   return actor(db, userIdentity(id), id) as Actor & { userId: string }
+}
+
+/** The web3 identity Sign-In with Ethereum records for a wallet (as the gateway's web3 grant writes it). */
+export async function linkWallet(db: Database, userId: string, address: string): Promise<void> {
+  await db.query(
+    `insert into auth.identities (provider_id, provider, user_id, identity_data) values ($1::text, 'web3', $2::uuid, '{}'::jsonb)`,
+    [`web3:ethereum:${address}`, userId],
+  )
 }
 
 export const anon = (db: Database) => actor(db, anonIdentity)

@@ -2,8 +2,8 @@ import os from 'node:os'
 import { startWorker, type WorkerEvent, type WorkerHandle } from '../../worker-core/index.ts'
 import { walletChosen, type WalletChoice } from '../chain-connection.ts'
 import { openChainSession } from '../chain-session.ts'
-import { EXIT, usageError, type ExitCode } from '../cli-error.ts'
-import { connectAsUser, disconnect } from '../connection.ts'
+import { EXIT, type ExitCode } from '../cli-error.ts'
+import { connectAsUser, disconnect, type WalletSignIn } from '../connection.ts'
 import { credentialsFile } from '../credential-store.ts'
 import type { GlobalOptions } from '../global-options.ts'
 import { createWorkerRenderer } from '../render/worker-renderer.ts'
@@ -17,28 +17,20 @@ export interface WorkerCommandOptions extends GlobalOptions, WalletChoice {
   leaseSeconds: number
   pollSeconds: number
   backend: TrainingBackend
-  /** --payout-address, lower-cased. */
-  payoutAddress?: string | undefined
 }
 
 /**
- * Where the worker is paid: the wallet's address (--dev-account, --keystore, OBLIVION_PRIVATE_KEY)
- * or --payout-address (both only when they agree), lower-cased; null without either.
+ * The wallet the worker is paid at (--dev-account, --keystore, OBLIVION_PRIVATE_KEY), which its
+ * identity signs in with: the network pays and stakes a worker only at a wallet its owner proved
+ * to hold (register_worker). Null without one. Nothing is sent on chain (chain.json is only read;
+ * an OBLIVION_RPC_URL is asked its chain id).
  */
-async function resolvePayoutAddress(options: WorkerCommandOptions): Promise<string | null> {
-  if (!walletChosen(options)) return options.payoutAddress ?? null
-  // Only the wallet's address is needed: nothing is sent (chain.json is only read; an
-  // OBLIVION_RPC_URL is asked its chain id).
+async function resolvePayoutWallet(options: WorkerCommandOptions): Promise<WalletSignIn | null> {
+  if (!walletChosen(options)) return null
   const session = await openChainSession(options.home, options)
   session.close()
-  const address = session.address.toLowerCase()
-  if (options.payoutAddress !== undefined && options.payoutAddress !== address) {
-    throw usageError(
-      `--payout-address ${options.payoutAddress} is not the wallet's address ${address}`,
-      "drop --payout-address (the wallet's address is used), or drop the wallet option to be paid at another address",
-    )
-  }
-  return address
+  const { wallet } = session
+  return { address: session.address, chainId: session.target.chainId, signMessage: (message) => wallet.signMessage(message) }
 }
 
 /** What the worker tells the network about itself (workers.capabilities, at most 4 KiB). */
@@ -74,16 +66,21 @@ function runningTaskCounter() {
  * finish and are delivered); twice releases them (given back with a reason) and exits 130.
  */
 export async function runWorkerCommand(options: WorkerCommandOptions): Promise<ExitCode> {
-  const payoutAddress = await resolvePayoutAddress(options)
+  const wallet = await resolvePayoutWallet(options)
+  const payoutAddress = wallet?.address.toLowerCase() ?? null
   const renderer = createWorkerRenderer({ json: options.json })
   if (payoutAddress === null) {
     renderer.notice(
-      'no payout address: this worker trains local jobs only; chain-funded jobs need a payout address (--dev-account, --keystore, OBLIVION_PRIVATE_KEY or --payout-address) and a bond (`oblivion worker bond <amount>`)',
+      'no payout address: this worker trains local jobs only; chain-funded jobs need the wallet it is paid at (--dev-account, --keystore or OBLIVION_PRIVATE_KEY) and a bond (`oblivion worker bond <amount>`)',
     )
   }
-  const { supabase, userId, newIdentity } = await connectAsUser(options, { profile: options.name, onNotice: (m) => renderer.notice(m) })
+  const { supabase, userId, newIdentity } = await connectAsUser(options, {
+    profile: options.name,
+    onNotice: (m) => renderer.notice(m),
+    ...(wallet ? { wallet } : {}),
+  })
   if (newIdentity) {
-    renderer.notice(`new identity ${userId} for worker ${options.name}, kept in ${credentialsFile(options.home, options.name)}`)
+    renderer.notice(`new identity ${userId}${wallet ? ` (signed in with ${wallet.address})` : ''} for worker ${options.name}, kept in ${credentialsFile(options.home, options.name)}`)
   }
 
   const running = runningTaskCounter()

@@ -8,6 +8,7 @@ import type { Database } from '../../../src/db/database.ts'
 import { generateKeys, type GatewayKeys, type GatewayLimits } from '../../../src/gateway/config.ts'
 import { startGateway, type Gateway } from '../../../src/gateway/gateway.ts'
 import { issueSession } from '../../../src/gateway/auth/session-issuer.ts'
+import { linkWallet } from '../../support/actors.ts'
 import { freshDatabase, type Backend } from '../../support/databases.ts'
 
 export interface TestGateway {
@@ -25,7 +26,8 @@ export interface TestGateway {
    * A user created directly in auth.users with a real session (as a sign-in makes one) and its
    * access token, for tests of surfaces other than Auth (the Auth tests sign in through /auth/v1).
    */
-  createUser(): Promise<{ userId: string; accessToken: string; client: SupabaseClient }>
+  /** A signed-in user; `wallet`: as if it signed in with that wallet (its web3 identity), so it may be paid there. */
+  createUser(options?: { wallet?: string }): Promise<{ userId: string; accessToken: string; client: SupabaseClient }>
   /** Stops the gateway and starts a new one on the same port, database and keys. */
   restart(): Promise<void>
   close(): Promise<void>
@@ -73,9 +75,10 @@ export async function startTestGateway(
     storageDir,
     anonClient: (accessToken) => track(officialClient(gateway.url, keys.anonKey, accessToken)),
     serviceClient: () => track(officialClient(gateway.url, keys.serviceRoleKey)),
-    async createUser() {
+    async createUser(options = {}) {
       const userId = randomUUID()
       await db.query(`insert into auth.users (id, aud, role) values ($1::uuid, 'authenticated', 'authenticated')`, [userId])
+      if (options.wallet) await linkWallet(db, userId, options.wallet)
       const session = await issueSession(db, {
         keys,
         issuer: `${gateway.url}/auth/v1`,
