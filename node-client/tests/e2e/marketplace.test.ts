@@ -1,9 +1,13 @@
+import { readFile } from 'node:fs/promises'
 import { LegacyWallet, parseInferenceMarketLogs } from '@oblivion/contracts'
 import { commitInput } from '@oblivion/model/zk'
 import { WITHHELD_ZKEY_SECTIONS, zkeySections } from '@oblivion/model/zk/node'
 import { parseEther } from 'ethers'
+import * as ort from 'onnxruntime-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { maxAbsDifference } from '../../../model/tests/support/array-compare.ts'
 import { startOblivion } from '../../../sample_job/src/local-processes.ts'
+import { onnxFileOf, zkModelHome } from '../../src/marketplace/zk-model-home.ts'
 import { cliEnv } from '../support/run-cli.ts'
 import { MARKET_ACCOUNTS, MarketplaceNetwork } from '../support/marketplace-network.ts'
 
@@ -102,6 +106,19 @@ describe('the verified-inference marketplace through the CLI', () => {
     expect(rows[0]!.public_signals).toEqual([String(result.predicted), requested.commitment])
     expect(rows[0]!.proof.protocol).toBe('groth16')
     expect(rows[0]!.output).toMatchObject({ predicted: result.predicted, probabilities: result.probabilities })
+
+    // The float answer is the job's ONNX model in ONNX Runtime on the committed input (pixels / 2^fracBits).
+    const { rows: inputs } = await market.network.gateway.db.query<{ input: { pixels: number[] }; fracBits: number }>(
+      `select r.input, (m.zk_manifest->>'fracBits')::int as "fracBits" from public.inference_requests r join public.models m on m.id = r.model_id where r.id = $1`,
+      [requested.requestId],
+    )
+    const session = await ort.InferenceSession.create(await readFile(onnxFileOf(zkModelHome(market.home, market.modelId))))
+    const pixels = Float32Array.from(inputs[0]!.input.pixels, (p) => p / 2 ** inputs[0]!.fracBits)
+    const output = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', pixels, [1, pixels.length]) })
+    const onnxProbabilities = Array.from(output[session.outputNames[0]!]!.data as Float32Array)
+    await session.release()
+    expect(maxAbsDifference(result.probabilities as number[], onnxProbabilities)).toBeLessThan(1e-6)
+    expect(result.floatPredicted).toBe(onnxProbabilities.indexOf(Math.max(...onnxProbabilities)))
   }, 120_000)
 
   it('refuses (and records why) a request whose revealed input does not match the commitment paid for', async () => {
