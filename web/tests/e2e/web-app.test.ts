@@ -11,17 +11,22 @@ import { LocalNetwork } from '../../../node-client/src/network/local-network.ts'
 import { tempDir } from '../../../node-client/tests/support/run-cli.ts'
 import { launchChromium, type Chromium } from '../support/chromium.ts'
 import { injectWallet, type InjectedWallet } from '../support/injected-wallet.ts'
+import { argmaxRows, maxAbsDifference } from '../../../model/tests/support/array-compare.ts'
+import { forwardMlp } from '../../../model/tests/support/mlp-forward.ts'
+import { weightsFromKerasH5, weightsFromPickle, weightsFromTorchPt } from '../support/model-files.ts'
 import { waitUntil } from '../support/web-stack.ts'
 
 /**
  * Issue 6's acceptance run in Chromium against `npm start`'s stack (LocalNetwork: the database,
  * gateway and anvil process, the coordinator, one bonded CLI worker, the built web app and the
- * visualizer). A person with a wallet (dev account 3, injected EIP-1193 provider) declines and
- * then signs the SIWE message, sees the form's validation, creates and funds a job from the form,
+ * visualizer). A person with a wallet (dev account 3, injected EIP-1193 provider, on another
+ * network at first) switches to the local chain, declines and then signs the SIWE message, sees
+ * the dashboard's numbers and the form's validation, creates and funds a job from the form,
  * turns on the browser worker, which trains shards beside the CLI worker; the job completes; the
  * network page shows the browser worker, the CLI worker and the job, and loses the browser worker
- * when it stops; every download is the real format and the ONNX file gives the argmax of the
- * TF.js file on the held-out digits. A screenshot of each page lands in web/test-artifacts/, and
+ * when it stops; the job page shows the rounds and the settlement transaction; every download is
+ * the real format: the ONNX file gives the argmax of the TF.js file on the held-out digits, and
+ * the HDF5, PyTorch and pickle files, read as Keras, torch and pickle read them, the same outputs. A screenshot of each page lands in web/test-artifacts/, and
  * any console error fails the test.
  */
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts')
@@ -51,7 +56,8 @@ beforeAll(async () => {
   chromium = await launchChromium()
   ;({ page, errors } = await chromium.newPage())
   page.setDefaultTimeout(30_000)
-  wallet = await injectWallet(page, { privateKey: chain.accounts[PERSON]!.privateKey, rpcUrl: chain.rpcUrl, chainId: chain.chainId })
+  // The wallet starts on Ethereum mainnet: the page must offer to switch to the local chain.
+  wallet = await injectWallet(page, { privateKey: chain.accounts[PERSON]!.privateKey, rpcUrl: chain.rpcUrl, chainId: chain.chainId, startChainId: 1 })
 }, 300_000)
 
 afterAll(async () => {
@@ -62,11 +68,16 @@ afterAll(async () => {
 
 describe('the web app on the local network', () => {
   it('signs in, creates and funds a job from the form, trains it with the browser and CLI workers, and serves every format', async () => {
-    // Dashboard; the wallet: a declined signature says what to do, then sign in.
+    // Dashboard: the network's live numbers (the CLI worker is online, nothing queued yet).
     await page.goto(webUrl)
-    await page.getByTestId('workers-online').waitFor()
+    await expect.poll(() => page.getByTestId('workers-online').innerText(), { timeout: 30_000 }).toMatch(/^1\s+workers online \(0 browser, 1 CLI\)/)
+    expect(await page.getByTestId('jobs-running').innerText()).toMatch(/^0\s+jobs running/)
     await shot('dashboard')
+    // The wallet: on another network the page offers the local chain; a declined signature says
+    // what to do, then sign in.
     await page.getByTestId('connect-wallet').click()
+    await page.getByTestId('switch-chain').click()
+    await expect.poll(() => wallet.chainId).toBe(network.chain!.chainId)
     wallet.rejectNext('personal_sign')
     await page.getByTestId('sign-in').click()
     await expect.poll(() => page.getByTestId('wallet-problem').innerText()).toMatch(/declined the sign-in signature/i)
@@ -113,6 +124,8 @@ describe('the web app on the local network', () => {
     let topologyErrors: string[] = []
     try {
       await waitUntil('the browser worker training a shard', async () => (await attribute('browser-worker-status', 'data-status')) === 'training', 120_000, logs)
+      // On TF.js' WebAssembly backend: the panel names the cpu fallback only when it happens.
+      expect(await page.getByTestId('browser-worker-backend').count()).toBe(0)
       await shot('browser-worker')
       const second = await chromium.newPage()
       topology = second.page
@@ -127,6 +140,14 @@ describe('the web app on the local network', () => {
       })
       await expect.poll(counts, { timeout: 30_000 }).toMatchObject({ browser: 1, cli: 1, jobs: 1 })
       await topology.screenshot({ path: path.join(ARTIFACTS, 'network.png'), fullPage: true })
+      // The operators' wall screen, served by the same network, sees the same three.
+      const wall = await chromium.newPage()
+      await wall.page.goto(network.publicConfig!.visualizerUrl!)
+      await wall.page.waitForSelector('[data-testid="wall-screen"][data-phase="live"][data-coordinator="present"]', { timeout: 30_000 })
+      await wall.page.waitForSelector('[data-testid="network-graph"][data-browser-workers="1"][data-cli-workers="1"][data-jobs="1"]', { timeout: 30_000 })
+      await wall.page.screenshot({ path: path.join(ARTIFACTS, 'visualizer-live.png') })
+      expect(wall.errors, 'the wall screen').toEqual([])
+      await wall.page.close()
     } finally {
       cli.child.kill('SIGCONT')
     }
@@ -140,6 +161,15 @@ describe('the web app on the local network', () => {
     const byKind = await tasksByKind(jobId)
     expect(byKind.browser, JSON.stringify(byKind)).toBeGreaterThanOrEqual(1)
     expect(byKind.cli, JSON.stringify(byKind)).toBeGreaterThanOrEqual(1)
+    // The rounds as they were aggregated (Realtime), each with its held-out accuracy, and the
+    // coordinator's settlement transaction once it is mined.
+    for (const round of [1, 2, 3]) {
+      await expect.poll(() => attribute(`round-row-${round}`, 'data-status'), { timeout: 30_000 }).toBe('aggregated')
+      expect(await page.getByTestId(`round-accuracy-${round}`).innerText()).toMatch(/^\d+(\.\d+)? %$/)
+    }
+    await page.getByTestId('rounds-chart').waitFor()
+    await expect.poll(() => attribute('settlement-status', 'data-status'), { timeout: 90_000 }).toBe('confirmed')
+    expect(await page.getByTestId('settlement-tx').innerText()).toMatch(/^0x[0-9a-f]{4}/)
 
     // Downloads: each format is the real thing.
     const files = new Map<string, Buffer>()
@@ -156,10 +186,19 @@ describe('the web app on the local network', () => {
     await shot('job-completed')
     const names = [...files.keys()]
     const file = (pattern: RegExp) => files.get(names.find((n) => pattern.test(n))!)!
-    expect(file(/\.h5$/).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])) // HDF5 signature
-    expect(file(/\.pt$/).subarray(0, 4)).toEqual(Buffer.from('PK\x03\x04', 'binary')) // torch.save: a zip
-    expect(file(/\.pkl$/)[0]).toBe(0x80) // pickle PROTO opcode
-    await expectSameArgmax(file(/\.json$/), file(/\.bin$/), file(/\.onnx$/), jobId)
+    const { features, count, tfjsOutputs } = await expectSameArgmax(file(/\.json$/), file(/\.bin$/), file(/\.onnx$/), jobId)
+    // The Keras, PyTorch and pickle files hold the same network: read as their consumers read them, they predict alike.
+    const h5 = await weightsFromKerasH5(new Uint8Array(file(/\.h5$/)))
+    const fromFiles = {
+      h5,
+      pt: weightsFromTorchPt(new Uint8Array(file(/\.pt$/)), h5.layers.map((l) => l.activation)),
+      pkl: weightsFromPickle(new Uint8Array(file(/\.pkl$/))),
+    }
+    for (const [format, weights] of Object.entries(fromFiles)) {
+      const outputs = forwardMlp(weights, features, count)
+      expect(argmaxRows(outputs, 10), format).toEqual(argmaxRows(tfjsOutputs, 10))
+      expect(maxAbsDifference(outputs, tfjsOutputs), format).toBeLessThan(1e-4)
+    }
 
     expect([...errors, ...topologyErrors], logs()).toEqual([])
   }, 600_000)
@@ -185,8 +224,11 @@ async function tasksByKind(jobId: string): Promise<Record<string, number>> {
   return counts
 }
 
-/** The downloaded ONNX file and TF.js files give the same class for every held-out digit of the job. */
-async function expectSameArgmax(modelJson: Buffer, weights: Buffer, onnx: Buffer, jobId: string): Promise<void> {
+/**
+ * The downloaded ONNX file and TF.js files give the same class for every held-out digit of the
+ * job; returns those digits and the TF.js model's outputs for the other formats to match.
+ */
+async function expectSameArgmax(modelJson: Buffer, weights: Buffer, onnx: Buffer, jobId: string): Promise<{ features: Float32Array; count: number; tfjsOutputs: Float32Array }> {
   await useBackend('cpu')
   const { data: job, error } = await (await serviceClient()).from('jobs').select('spec').eq('id', jobId).single()
   if (error) throw new Error(error.message)
@@ -197,7 +239,9 @@ async function expectSameArgmax(modelJson: Buffer, weights: Buffer, onnx: Buffer
   const tfjsModel = await tf.loadLayersModel(
     tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs: manifest.weightsManifest[0]!.weights, weightData: new Uint8Array(weights).slice().buffer }),
   )
-  const expected = Array.from(await (tfjsModel.predict(x) as tf.Tensor).argMax(1).data())
+  const predicted = tfjsModel.predict(x) as tf.Tensor
+  const tfjsOutputs = (await predicted.data()) as Float32Array
+  const expected = Array.from(await predicted.argMax(1).data())
   const session = await ort.InferenceSession.create(new Uint8Array(onnx))
   const output = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', Float32Array.from(test.features), [test.count, test.featureCount]) })
   const probabilities = output[session.outputNames[0]!]!.data as Float32Array
@@ -208,4 +252,5 @@ async function expectSameArgmax(modelJson: Buffer, weights: Buffer, onnx: Buffer
   })
   expect(onnxArgmax).toEqual(expected)
   expect(test.count).toBeGreaterThan(100)
+  return { features: Float32Array.from(test.features), count: test.count, tfjsOutputs }
 }
