@@ -59,6 +59,20 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
+/**
+ * As `oblivion model list` and the coordinator do it: the network gets only the redacted copy,
+ * contributes and applies the announced beacon; returns the file it sends back.
+ */
+async function networkSetup(name: string, beaconName: string): Promise<string> {
+  const sent = path.join(dir, `${name}.sent.zkey`)
+  const contributed = path.join(dir, `${name}.contributed.zkey`)
+  const sealed = path.join(dir, `${name}.zkey`)
+  await writeFile(sent, redactZkey(await readFile(prepared.initialZkey)))
+  await contribute(sent, contributed, { name: 'oblivion coordinator' })
+  await applyBeacon(contributed, sealed, { hash: BEACON, name: beaconName })
+  return sealed
+}
+
 describe('a setup made by two parties', () => {
   it('refuses a zkey with only the beacon on top of the owner’s own: the owner alone could forge', async () => {
     const sealed = path.join(dir, 'beacon-only.zkey')
@@ -92,12 +106,7 @@ describe('a setup made by two parties', () => {
   })
 
   it('refuses a contribution that changed a withheld section', async () => {
-    const sent = path.join(dir, 'sent.zkey')
-    const contributed = path.join(dir, 'contributed-tampered.zkey')
-    const sealed = path.join(dir, 'tampered.zkey')
-    await writeFile(sent, redactZkey(await readFile(prepared.initialZkey)))
-    await contribute(sent, contributed, { name: 'oblivion coordinator' })
-    await applyBeacon(contributed, sealed, { hash: BEACON })
+    const sealed = await networkSetup('tampered', 'public beacon')
     const bytes = await readFile(sealed)
     const coefficients = zkeySections(bytes).find((s) => s.id === 4)!
     bytes[coefficients.start + 9] = 1
@@ -106,13 +115,7 @@ describe('a setup made by two parties', () => {
   })
 
   it('accepts a foreign contribution to the redacted zkey sealed with the announced beacon, and records where the beacon came from', async () => {
-    const sent = path.join(dir, 'sent-2.zkey')
-    const contributed = path.join(dir, 'contributed-2.zkey')
-    const sealed = path.join(dir, 'final.zkey')
-    // As `oblivion model list` and the coordinator do it: the network sees only the redacted copy.
-    await writeFile(sent, redactZkey(await readFile(prepared.initialZkey)))
-    await contribute(sent, contributed, { name: 'oblivion coordinator' })
-    await applyBeacon(contributed, sealed, { hash: BEACON, name: 'block 7 of chain 8119' })
+    const sealed = await networkSetup('final', 'block 7 of chain 8119')
     const model = await finishZkModel(prepared, { finalZkey: sealed, beaconHash: BEACON, beaconSource: { chainId: 8119, blockNumber: 7, blockHash: BEACON } })
     expect(model.manifest.setup.verification.ok).toBe(true)
     expect(model.manifest.setup.contributions.map((c) => c.name)).toEqual(['oblivion coordinator', 'block 7 of chain 8119'])
